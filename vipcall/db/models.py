@@ -1,0 +1,377 @@
+"""SQLAlchemy 2 models: the whole state of the service.
+
+Conventions
+-----------
+* Every phone number column holds E.164 (``+358401234567``); normalise with
+  :func:`vipcall.numbers.normalize` before writing.
+* Every timestamp is ``timestamptz`` (UTC in, UTC out).
+* Server-side defaults are set for everything that has a default, so rows inserted by raw SQL,
+  by the migration or by another process look the same as rows inserted through the ORM.
+* Later issues add columns to these tables; the shapes here are meant to stay.
+
+Presence model
+--------------
+``users.activity`` is the activity the user set by hand (feature code, activity number, CLI).
+``scheduled_activities`` override it while ``starts_at <= now < ends_at``; when a scheduled
+activity ends the user is back at ``users.activity`` ("returns to the previous activity")
+without anything having to be written at the end time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
+
+# Activities 1..8 (issue 3): 1 Available, 2 Busy, 3 Lunch, 4 In meeting, 5 Away,
+# 6 On holiday, 7 Remote work, 8 At office.
+ACTIVITY_MIN, ACTIVITY_MAX = 1, 8
+DEFAULT_RED_ACTIVITIES: tuple[int, ...] = (2, 3, 4, 5, 6)
+# Roles 1..5: 1 mobile, 2 landline, 3 switchboard, 4 hidden, 5 absence notice.
+ROLE_MIN, ROLE_MAX = 1, 5
+LANGUAGES = ("fi", "en")
+NOTIFY_BY = ("sms", "email", "both", "none")
+GREETING_MODES = ("default", "name", "personal")
+SERVICE_NUMBER_KINDS = ("switchboard", "customer_service", "group")
+FORWARDING_KINDS = ("immediate", "activity")
+GROUP_KIND_NO_VOICEMAIL = "no_voicemail"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+        CheckConstraint(
+            "red_activities <@ ARRAY[1,2,3,4,5,6,7,8]::smallint[]", name="red_activities"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    domain: Mapped[str] = mapped_column(String(253), nullable=False, unique=True)
+    switchboard_number: Mapped[str | None] = mapped_column(String(16))
+    customer_service_number: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2), nullable=False, server_default="fi")
+    # Which activities are "red" (not reachable) in this organisation.
+    red_activities: Mapped[list[int]] = mapped_column(
+        ARRAY(SmallInteger), nullable=False, server_default=text("'{2,3,4,5,6}'")
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    users: Mapped[list[User]] = relationship(back_populates="organization")
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.id} {self.domain}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"activity BETWEEN {ACTIVITY_MIN} AND {ACTIVITY_MAX}", name="activity"),
+        CheckConstraint(f"role BETWEEN {ROLE_MIN} AND {ROLE_MAX}", name="role"),
+        CheckConstraint(
+            "landline_number IS NULL OR landline_number <> mobile_number", name="distinct_numbers"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # fi<mobile national digits>@<domain>, e.g. fi0401234567@taipalsaari.fi
+    username: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    mobile_number: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    landline_number: Mapped[str | None] = mapped_column(String(16), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id (argon2-cffi)
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # Manually set activity (see module docstring for scheduled activities).
+    activity: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
+    role: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="1")
+    activity_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    organization: Mapped[Organization] = relationship(back_populates="users")
+    softphones: Mapped[list[Softphone]] = relationship(
+        back_populates="user", order_by="Softphone.seq", cascade="all, delete-orphan"
+    )
+    forwardings: Mapped[list[Forwarding]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    scheduled_activities: Mapped[list[ScheduledActivity]] = relationship(
+        back_populates="user", order_by="ScheduledActivity.starts_at", cascade="all, delete-orphan"
+    )
+    voicemail_settings: Mapped[VoicemailSettings | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    mailbox: Mapped[Mailbox | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username}>"
+
+
+class ScheduledActivity(Base):
+    __tablename__ = "scheduled_activities"
+    __table_args__ = (
+        CheckConstraint(f"activity BETWEEN {ACTIVITY_MIN} AND {ACTIVITY_MAX}", name="activity"),
+        CheckConstraint("ends_at > starts_at", name="period"),
+        Index(None, "user_id", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    activity: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    user: Mapped[User] = relationship(back_populates="scheduled_activities")
+
+
+class Forwarding(Base):
+    """Immediate forwarding (``kind='immediate'``, at most one per user) or activity-bound
+    forwarding (``kind='activity'``, at most one per user and activity)."""
+
+    __tablename__ = "forwardings"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FORWARDING_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'immediate' AND activity IS NULL) OR "
+            f"(kind = 'activity' AND activity BETWEEN {ACTIVITY_MIN} AND {ACTIVITY_MAX})",
+            name="activity",
+        ),
+        Index(
+            "uq_forwardings_immediate",
+            "user_id",
+            unique=True,
+            postgresql_where=text("kind = 'immediate'"),
+        ),
+        Index(
+            "uq_forwardings_activity",
+            "user_id",
+            "activity",
+            unique=True,
+            postgresql_where=text("kind = 'activity'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    activity: Mapped[int | None] = mapped_column(SmallInteger)
+    target: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    user: Mapped[User] = relationship(back_populates="forwardings")
+
+
+class Contact(Base):
+    """Organisation directory entry (``owner_user_id`` NULL) or a user's personal contact."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index(None, "organization_id", "number"),
+        Index(None, "owner_user_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    number: Mapped[str] = mapped_column(String(16), nullable=False)
+    is_vip: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Group(Base):
+    """A group of users. ``kind``: ``no_voicemail`` (members never get voicemail),
+    ``service`` (members of a service number), ``custom``; later issues may add kinds."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False, server_default="custom")
+    created_at: Mapped[datetime] = _created_at()
+
+    members: Mapped[list[GroupMember]] = relationship(cascade="all, delete-orphan")
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ServiceNumber(Base):
+    __tablename__ = "service_numbers"
+    __table_args__ = (CheckConstraint(_in("kind", SERVICE_NUMBER_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    number: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _created_at()
+
+    members: Mapped[list[ServiceNumberMember]] = relationship(cascade="all, delete-orphan")
+
+
+class ServiceNumberMember(Base):
+    __tablename__ = "service_number_members"
+
+    service_number_id: Mapped[int] = mapped_column(
+        ForeignKey("service_numbers.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    logged_in: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    logged_in_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class VoicemailSettings(Base):
+    __tablename__ = "voicemail_settings"
+    __table_args__ = (
+        CheckConstraint(_in("greeting_mode", GREETING_MODES), name="greeting_mode"),
+        CheckConstraint(_in("notify_by", NOTIFY_BY), name="notify_by"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    greeting_mode: Mapped[str] = mapped_column(String(16), nullable=False, server_default="default")
+    announce_activity: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    offer_transfer: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    transfer_target: Mapped[str | None] = mapped_column(String(16))
+    offer_bypass: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    notify_by: Mapped[str] = mapped_column(String(8), nullable=False, server_default="sms")
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    user: Mapped[User] = relationship(back_populates="voicemail_settings")
+
+
+class Softphone(Base):
+    """A SIP softphone of a user. ``sip_username`` is also the Asterisk endpoint id,
+    ``sp-<user_id>-<seq>`` (design contract); the password is kept in clear because it is
+    pushed to Asterisk as a PJSIP auth object."""
+
+    __tablename__ = "softphones"
+    __table_args__ = (UniqueConstraint("user_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    seq: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    sip_username: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    sip_password: Mapped[str] = mapped_column(String(128), nullable=False)
+    label: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+
+    user: Mapped[User] = relationship(back_populates="softphones")
+
+    @property
+    def endpoint_id(self) -> str:
+        return self.sip_username
+
+
+class Mailbox(Base):
+    __tablename__ = "mailboxes"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    user: Mapped[User] = relationship(back_populates="mailbox")
+    messages: Mapped[list[VoicemailMessage]] = relationship(
+        back_populates="mailbox",
+        order_by="VoicemailMessage.created_at",
+        cascade="all, delete-orphan",
+    )
+
+
+class VoicemailMessage(Base):
+    __tablename__ = "voicemail_messages"
+    __table_args__ = (
+        Index(None, "mailbox_id", "created_at"),
+        CheckConstraint("duration_ms IS NULL OR duration_ms >= 0", name="duration"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(
+        ForeignKey("mailboxes.id", ondelete="CASCADE"), nullable=False
+    )
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    called_number: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # Deferred: listing messages must not pull the audio.
+    audio: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    audio_format: Mapped[str] = mapped_column(String(8), nullable=False, server_default="wav")
+    heard: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+
+    mailbox: Mapped[Mailbox] = relationship(back_populates="messages")
