@@ -1,0 +1,82 @@
+"""The closed set of things vipcall can decide to do with a call.
+
+Each is a frozen dataclass; the call flows match on them and hold no rules of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Cause(StrEnum):
+    """Hangup causes vipcall gives, as ARI names them (Q.850 code in the comment)."""
+
+    NORMAL = "normal"  # 16 normal clearing
+    USER_BUSY = "busy"  # 17
+    NO_ANSWER = "no_answer"  # 19
+    UNALLOCATED = "unallocated"  # 1 unallocated number
+    INVALID_NUMBER = "number_incomplete"  # 28 invalid number format
+    FAILURE = "failure"  # 38 network out of order
+
+
+@dataclass(frozen=True, slots=True)
+class Handset:
+    """The user's own mobile phone, reached through the mobile core."""
+
+    mobile: str
+
+
+@dataclass(frozen=True, slots=True)
+class Softphone:
+    endpoint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pstn:
+    """A number outside the service, reached through the PSTN trunk."""
+
+    number: str
+
+
+Target = Handset | Softphone | Pstn
+
+
+@dataclass(frozen=True, slots=True)
+class CallerId:
+    number: str | None
+    """E.164 number to present; ``None`` keeps what the caller sent."""
+    restricted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    """Ring all targets in parallel; the first to answer is bridged with the caller."""
+
+    targets: tuple[Target, ...]
+    timeout: int
+    user_id: int | None = None
+    """The user being called, so an unanswered call can reach their voicemail."""
+    caller_id: CallerId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Voicemail:
+    user_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Play a prompt, then hang up with the cause."""
+
+    prompt: str
+    cause: Cause
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    cause: Cause
+
+
+Decision = Ring | Voicemail | Announce | Hangup

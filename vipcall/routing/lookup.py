@@ -1,0 +1,130 @@
+"""Loads the routing snapshot from PostgreSQL and stores what call flows write.
+
+One round trip per new call: the calling and the called user are fetched together with
+everything the rules read (organisation, effective activity, forwardings, softphones,
+whether the user has voicemail). Plain SQL over SQLAlchemy Core keeps it cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vipcall.routing.state import Activity, Organization, Role, User
+
+_USER_SQL = """
+SELECT u.id, u.mobile_number, u.landline_number, u.role,
+       COALESCE((SELECT s.activity FROM scheduled_activities s
+                  WHERE s.user_id = u.id AND s.starts_at <= now() AND now() < s.ends_at
+                  ORDER BY s.starts_at DESC LIMIT 1), u.activity) AS activity,
+       o.id AS org_id, o.switchboard_number, o.red_activities, o.language,
+       (SELECT f.target FROM forwardings f
+         WHERE f.user_id = u.id AND f.kind = 'immediate') AS immediate_forward,
+       ARRAY(SELECT f.activity::text || '=' || f.target FROM forwardings f
+              WHERE f.user_id = u.id AND f.kind = 'activity') AS activity_forwards,
+       ARRAY(SELECT p.sip_username FROM softphones p
+              WHERE p.user_id = u.id ORDER BY p.seq) AS softphones,
+       NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                    WHERE gm.user_id = u.id AND g.kind = 'no_voicemail') AS voicemail_enabled,
+       u.mobile_number = :caller OR u.id = (SELECT p.user_id FROM softphones p
+                                              WHERE p.sip_username = :softphone) AS is_caller,
+       u.mobile_number = :dialled OR u.landline_number = :dialled AS is_callee
+  FROM users u JOIN organizations o ON o.id = u.organization_id
+"""
+
+PARTIES = text(
+    _USER_SQL
+    + """ WHERE u.mobile_number IN (:caller, :dialled) OR u.landline_number = :dialled
+        OR u.id = (SELECT p.user_id FROM softphones p WHERE p.sip_username = :softphone)"""
+)
+ONE_USER = text(
+    _USER_SQL.replace(":caller", "NULL").replace(":softphone", "NULL").replace(":dialled", "NULL")
+    + " WHERE u.id = :user_id"
+)
+
+SAVE_MESSAGE = text(
+    """
+WITH box AS (
+  INSERT INTO mailboxes (user_id) VALUES (:user_id)
+  ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
+  RETURNING id
+)
+INSERT INTO voicemail_messages (mailbox_id, caller_number, called_number, duration_ms, audio)
+SELECT id, :caller, :called, :duration_ms, :audio FROM box
+RETURNING id
+"""
+)
+
+
+def _user(row: Any) -> User:
+    org = Organization(
+        id=row.org_id,
+        switchboard=row.switchboard_number,
+        red_activities=frozenset(Activity(a) for a in row.red_activities),
+        language=row.language,
+    )
+    forwards = {}
+    for item in row.activity_forwards:
+        activity, _, target = item.partition("=")
+        forwards[Activity(int(activity))] = target
+    return User(
+        id=row.id,
+        org=org,
+        mobile=row.mobile_number,
+        landline=row.landline_number,
+        activity=Activity(row.activity),
+        role=Role(row.role),
+        immediate_forward=row.immediate_forward,
+        activity_forwards=forwards,
+        softphones=tuple(row.softphones),
+        voicemail_enabled=row.voicemail_enabled,
+    )
+
+
+class DbCallState:
+    """The :class:`vipcall.calls.flows.CallState` of the running service."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def parties(
+        self, caller: str | None, softphone: str | None, dialled: str | None
+    ) -> tuple[User | None, User | None]:
+        if caller is None and softphone is None and dialled is None:
+            return None, None
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    PARTIES, {"caller": caller, "softphone": softphone, "dialled": dialled}
+                )
+            ).all()
+        calling = called = None
+        for row in rows:
+            if row.is_caller:
+                calling = _user(row)
+            if row.is_callee:
+                called = calling if row.is_caller else _user(row)
+        return calling, called
+
+    async def user(self, user_id: int) -> User | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(ONE_USER, {"user_id": user_id})).first()
+        return None if row is None else _user(row)
+
+    async def save_message(
+        self, user_id: int, caller: str | None, called: str | None, audio: bytes, duration_ms: int
+    ) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                SAVE_MESSAGE,
+                {
+                    "user_id": user_id,
+                    "caller": caller,
+                    "called": called or "",
+                    "duration_ms": duration_ms,
+                    "audio": audio,
+                },
+            )
+            return int(result.scalar_one())

@@ -1,0 +1,128 @@
+"""The service's routing rules, each one pure function of state.
+
+Read top to bottom, this module is the answer to "where does this call go?".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vipcall.routing.decisions import (
+    Announce,
+    CallerId,
+    Cause,
+    Decision,
+    Handset,
+    Hangup,
+    Pstn,
+    Ring,
+    Softphone,
+    Voicemail,
+)
+from vipcall.routing.state import Role, Trunk, User
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Service-wide settings the rules need."""
+
+    ring_timeout: int = 30
+    """Seconds a user's phones ring before the call goes to voicemail."""
+    outbound_timeout: int | None = None
+    """Seconds an outgoing call may ring at the far end; ``None`` means no limit of ours."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewCall:
+    """A call as it entered the service."""
+
+    trunk: Trunk
+    caller: str | None
+    """Caller's number in E.164, or ``None`` when absent or not a number."""
+    dialled: str | None
+    """Dialled number in E.164, or ``None`` when it is not a phone number."""
+
+
+def route_call(call: NewCall, caller: User | None, callee: User | None, policy: Policy) -> Decision:
+    """Where a new call goes.
+
+    A call from a user's own phone (the handset through the mobile core, or a softphone) is
+    that user's outgoing call (:func:`route_outgoing`). Any other call is for the user whose
+    number was dialled (:func:`route_inbound`); a number no user has is not in use.
+    """
+    if caller is not None and call.trunk in (Trunk.MOBILE, Trunk.SOFTPHONE):
+        return route_outgoing(caller, call.dialled, callee, policy)
+    if callee is None or call.dialled is None:
+        return Announce("number-not-in-use", Cause.UNALLOCATED)
+    return route_inbound(callee, call.dialled, policy)
+
+
+def route_inbound(callee: User, called: str, policy: Policy) -> Decision:
+    """Where a call to one of the callee's numbers goes.
+
+    Precedence: immediate forwarding > activity forwarding > landline while red -> voicemail
+    > ring the handset and softphones.
+    """
+    if callee.immediate_forward is not None:
+        return Ring((Pstn(callee.immediate_forward),), policy.ring_timeout, callee.id)
+    activity_forward = callee.activity_forwards.get(callee.activity)
+    if activity_forward is not None:
+        return Ring((Pstn(activity_forward),), policy.ring_timeout, callee.id)
+    if called == callee.landline and callee.is_red and callee.voicemail_enabled:
+        return Voicemail(callee.id, reason="landline-red")
+    return ring_user(callee, policy)
+
+
+def ring_user(user: User, policy: Policy, caller_id: CallerId | None = None) -> Ring:
+    """Ring the user's handset and every softphone at once."""
+    targets = (Handset(user.mobile), *(Softphone(e) for e in user.softphones))
+    return Ring(targets, policy.ring_timeout, user.id, caller_id)
+
+
+def route_outgoing(
+    caller: User, dialled: str | None, callee: User | None, policy: Policy
+) -> Decision:
+    """A user's own call: to a colleague it rings them as an inbound call, any other valid
+    number goes out through the PSTN; both show the caller ID of the caller's role."""
+    if dialled is None:
+        return Announce("number-not-in-use", Cause.INVALID_NUMBER)
+    caller_id = outgoing_caller_id(caller)
+    if callee is not None:
+        decision = route_inbound(callee, dialled, policy)
+        if isinstance(decision, Ring):
+            return Ring(decision.targets, decision.timeout, decision.user_id, caller_id)
+        return decision
+    timeout = policy.outbound_timeout or 0
+    return Ring((Pstn(dialled),), timeout, None, caller_id)
+
+
+def outgoing_caller_id(caller: User) -> CallerId:
+    """The caller ID the caller's role shows; a role whose number is not defined shows the
+    mobile number."""
+    match caller.role:
+        case Role.LANDLINE if caller.landline is not None:
+            return CallerId(caller.landline)
+        case Role.SWITCHBOARD if caller.org.switchboard is not None:
+            return CallerId(caller.org.switchboard)
+        case Role.HIDDEN:
+            return CallerId(caller.mobile, restricted=True)
+        case _:
+            return CallerId(caller.mobile)
+
+
+UNANSWERED = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
+
+
+def after_ringing(callee: User | None, dial_status: str) -> Decision:
+    """What happens when nobody answered a call that rang the callee's phones.
+
+    No answer, busy or unreachable: the callee's voicemail, when they have one. A caller who
+    gave up (CANCEL) is simply hung up.
+    """
+    if dial_status not in UNANSWERED:
+        return Hangup(Cause.NORMAL)
+    if callee is not None and callee.voicemail_enabled:
+        return Voicemail(callee.id, reason=dial_status.lower())
+    if dial_status == "BUSY":
+        return Hangup(Cause.USER_BUSY)
+    return Hangup(Cause.NO_ANSWER)
