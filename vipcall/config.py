@@ -30,6 +30,8 @@ class Settings:
     voicemail_number: str = "+358401621485"
     activity_number: str = "+358401621486"
     max_message_seconds: int = 180
+    # Seconds between pushes of changed numbers/softphones into Asterisk.
+    sync_interval: float = 30.0
 
     # Metrics / HTTP
     http_host: str = "127.0.0.1"

@@ -1,0 +1,245 @@
+"""The Stasis application process: ``vipcall serve``.
+
+It owns one ARI connection, one task per call and a small HTTP server for metrics and
+health. Each call's task is supervised: whatever happens inside, the channel ends in a
+hand-off to the dialplan or a hangup with a clear cause.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from vipcall.ari import AriClient, AriError, Event, EventStream
+from vipcall.calls import flows
+from vipcall.calls.channel import CallGone, Channel
+from vipcall.config import Settings
+from vipcall.db.engine import create_engine
+from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, RECONCILED
+from vipcall.provisioning import Provisioner
+from vipcall.routing.decisions import Cause
+from vipcall.routing.lookup import DbCallState
+from vipcall.routing.rules import Policy
+from vipcall.routing.state import Trunk
+
+log = logging.getLogger("vipcall.app")
+
+_TARGETED = ("playback", "recording")
+
+
+class StasisApp:
+    """Dispatches ARI events to per-call tasks."""
+
+    def __init__(
+        self, ari: AriClient, svc: flows.Services, provisioner: Provisioner | None
+    ) -> None:
+        self.ari = ari
+        self.svc = svc
+        self.provisioner = provisioner
+        self.calls: dict[str, Channel] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- events (sync, on the loop: must stay cheap) -----------------------------------
+
+    def on_event(self, event: Event) -> None:
+        kind = event["type"]
+        if kind == "StasisStart":
+            channel = event["channel"]
+            self.start(channel, event.get("args", []))
+            return
+        if kind == "ChannelVarset":
+            return
+        channel = event.get("channel")
+        if channel is not None:
+            ch = self.calls.get(channel["id"])
+        else:
+            ch = None
+            for key in _TARGETED:
+                obj = event.get(key)
+                if obj is not None:
+                    target = obj.get("target_uri", "")
+                    if target.startswith("channel:"):
+                        ch = self.calls.get(target[8:])
+                    break
+        if ch is not None:
+            ch.deliver(event)
+
+    def start(self, channel: dict[str, Any], args: list[str]) -> None:
+        if channel["id"] in self.calls:
+            return  # already ours (seen in a reconcile snapshot and again as an event)
+        ch = Channel(self.ari, channel, list(args))
+        self.calls[ch.id] = ch
+        task = asyncio.create_task(self.run_call(ch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- one call ----------------------------------------------------------------------
+
+    async def run_call(self, ch: Channel) -> None:
+        ACTIVE_CALLS.inc()
+        outcome = "error"
+        try:
+            outcome = await self.flow(ch)
+        except CallGone:
+            outcome = "caller_hung_up"
+        except Exception:
+            ch.log.exception("call flow failed")
+        finally:
+            if not ch.handed_off and not ch.gone:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(ch.hangup(Cause.FAILURE))
+                    ch.log.warning("call ended by the app after an error")
+            self.calls.pop(ch.id, None)
+            ACTIVE_CALLS.dec()
+            CALLS.labels(outcome=outcome).inc()
+
+    async def flow(self, ch: Channel) -> str:
+        match ch.args:
+            case ["in", trunk, *rest]:
+                softphone = rest[0] if rest and trunk == Trunk.SOFTPHONE else None
+                return await flows.new_call(ch, self.svc, Trunk(trunk), softphone)
+            case ["dialed", status, user, *rest]:
+                called = rest[0] if rest and rest[0] else None
+                user_id = int(user) if user.isdigit() else None
+                return await flows.unanswered(ch, self.svc, status, user_id, called)
+            case _:
+                ch.log.error("unexpected Stasis arguments %r", ch.args)
+                await ch.hangup(Cause.FAILURE)
+                return "error"
+
+    # -- (re)connect -----------------------------------------------------------------------
+
+    async def on_connect(self) -> None:
+        """Reconcile after every (re)connect: Asterisk does not re-send StasisStart for
+        channels that stayed in Stasis while we were away, so take them over or end them."""
+        ARI_CONNECTED.set(1)
+        prefix = f"{self.ari.app},"
+        for channel in await self.ari.list_channels():
+            plan = channel.get("dialplan", {})
+            if plan.get("app_name") != "Stasis" or channel["id"] in self.calls:
+                continue
+            data = plan.get("app_data", "")
+            if data != self.ari.app and not data.startswith(prefix):
+                continue
+            args = data.split(",")[1:]
+            if args[:1] == ["in"] and channel.get("state") != "Up":
+                RECONCILED.labels(action="taken_over").inc()
+                log.info("taking over ringing channel %s (%s)", channel["id"], data)
+                self.start(dict(channel), args)
+            else:
+                RECONCILED.labels(action="hung_up").inc()
+                log.warning("ending orphaned channel %s (%s)", channel["id"], data)
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(channel["id"], Cause.FAILURE.value)
+        if self.provisioner is not None:
+            try:
+                await self.provisioner.sync(full=True)
+            except Exception:
+                log.exception("provisioning Asterisk failed; retrying on the next sync")
+
+    async def keep_in_sync(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            if self.provisioner is None:
+                continue
+            try:
+                await self.provisioner.sync()
+            except Exception as exc:  # noqa: BLE001 - DB or Asterisk away: next round
+                log.warning("provisioning sync failed: %s", exc)
+
+
+# -- HTTP: metrics and health -------------------------------------------------------------
+
+
+def http_app(stream: EventStream) -> web.Application:
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def health(_: web.Request) -> web.Response:
+        up = stream.ready.is_set()
+        return web.json_response({"ari": "up" if up else "down"}, status=200 if up else 503)
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/health", health)
+    return app
+
+
+class _CallIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "call_id"):
+            record.call_id = "-"
+        return True
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(_CallIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s call=%(call_id)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+async def serve(settings: Settings) -> None:
+    engine = create_engine(settings.database_url, pool_pre_ping=False, pool_size=10)
+    ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
+    svc = flows.Services(
+        state=DbCallState(engine),
+        policy=Policy(ring_timeout=settings.ring_timeout),
+        region=settings.region,
+        db_timeout=settings.db_timeout,
+        max_message_seconds=settings.max_message_seconds,
+    )
+    app = StasisApp(ari, svc, Provisioner(ari, engine))
+    stream = EventStream(ari)
+    runner = web.AppRunner(http_app(stream))
+    await runner.setup()
+    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    log.info(
+        "vipcall serving: ARI %s app %s, metrics http://%s:%d/metrics",
+        settings.ari_url,
+        settings.ari_app,
+        settings.http_host,
+        settings.http_port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    events = asyncio.create_task(stream.run(app.on_event, app.on_connect))
+    syncer = asyncio.create_task(app.keep_in_sync(settings.sync_interval))
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        stream.stop()
+        syncer.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(events, 5)
+        ARI_CONNECTED.set(0)
+        await runner.cleanup()
+        await ari.close()
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vipcall serve", description="Run the Stasis app.")
+    parser.add_argument("--log-level", default=None)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(args.log_level or settings.log_level)
+    if not settings.ari_password:
+        log.error("no ARI password: set VIPCALL_ARI_PASSWORD or start the sandbox first")
+        return 1
+    asyncio.run(serve(settings))
+    return 0

@@ -1,0 +1,1 @@
+"""Call flows: short async scripts that execute routing decisions over the ARI façade."""

@@ -1,0 +1,123 @@
+"""The call flows: what happens to a channel that enters our Stasis application.
+
+Each flow reads state, asks :mod:`vipcall.routing.rules` for a decision and executes it.
+Every path ends in a hand-off to the dialplan, a recorded message or a hangup with a cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from vipcall.calls.channel import Channel
+from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
+from vipcall.numbers import InvalidNumber, normalize
+from vipcall.prompts.media import sound
+from vipcall.routing.decisions import Announce, Decision, Hangup, Ring, Voicemail
+from vipcall.routing.rules import NewCall, Policy, after_ringing, route_call
+from vipcall.routing.state import Trunk, User
+from vipcall.voicemail.leave import leave_message
+
+log = logging.getLogger("vipcall.flows")
+T = TypeVar("T")
+
+#: Dialplan label the app sends a call to when it cannot decide (DB down): the same
+#: fail-open path Asterisk takes when the app itself is down.
+FAIL_OPEN_CONTEXT = "vipcall-failopen"
+
+
+class CallState(Protocol):
+    """What the flows read and write; :class:`vipcall.routing.lookup.DbCallState` is the
+    PostgreSQL implementation."""
+
+    async def parties(
+        self, caller: str | None, softphone: str | None, dialled: str | None
+    ) -> tuple[User | None, User | None]:
+        """(the calling user, the called user), either ``None`` when no user matches."""
+        ...
+
+    async def user(self, user_id: int) -> User | None: ...
+
+    async def save_message(
+        self, user_id: int, caller: str | None, called: str | None, audio: bytes, duration_ms: int
+    ) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    state: CallState
+    policy: Policy
+    region: str = "FI"
+    db_timeout: float = 0.5
+    max_message_seconds: int = 180
+    language: str = "fi"
+
+
+def e164(raw: str, region: str) -> str | None:
+    try:
+        return normalize(raw, region) if raw else None
+    except InvalidNumber:
+        return None
+
+
+async def new_call(ch: Channel, svc: Services, trunk: Trunk, softphone: str | None) -> str:
+    """A call just entered the service: route it and execute the decision."""
+    started = time.perf_counter()
+    call = NewCall(trunk, e164(ch.caller, svc.region), e164(ch.exten, svc.region))
+    try:
+        caller, callee = await _with_timeout(
+            svc.state.parties(call.caller, softphone, call.dialled), svc.db_timeout
+        )
+    except Exception as exc:  # noqa: BLE001 - any DB trouble: the call must still ring
+        FAIL_OPEN.labels(reason=type(exc).__name__).inc()
+        ch.log.warning("state unavailable (%s): failing open to the dialplan", type(exc).__name__)
+        await ch.continue_to(FAIL_OPEN_CONTEXT, ch.exten)
+        return "fail_open"
+    decision = route_call(call, caller, callee, svc.policy)
+    DECISION_SECONDS.observe(time.perf_counter() - started)
+    ch.log.info("%s -> %s: %s", call.caller, call.dialled, decision)
+    return await execute(ch, decision, svc, call)
+
+
+async def unanswered(
+    ch: Channel, svc: Services, dial_status: str, user_id: int | None, called: str | None
+) -> str:
+    """The dialplan rang the targets and nobody answered; the channel is back with us."""
+    callee = None
+    if user_id is not None:
+        try:
+            callee = await _with_timeout(svc.state.user(user_id), svc.db_timeout)
+        except Exception as exc:  # noqa: BLE001
+            FAIL_OPEN.labels(reason=type(exc).__name__).inc()
+            ch.log.warning("state unavailable (%s) after %s", type(exc).__name__, dial_status)
+    decision = after_ringing(callee, dial_status)
+    ch.log.info("unanswered (%s): %s", dial_status, decision)
+    call = NewCall(Trunk.PSTN, e164(ch.caller, svc.region), called)
+    return await execute(ch, decision, svc, call)
+
+
+async def execute(ch: Channel, decision: Decision, svc: Services, call: NewCall) -> str:
+    """Carry out the decision; returns the outcome for the metrics."""
+    match decision:
+        case Ring():
+            await ch.hand_off(decision, call.dialled)
+            return "handed_off"
+        case Voicemail(user_id=user_id):
+            await leave_message(ch, user_id, call.caller, call.dialled, svc)
+            return "voicemail"
+        case Announce(prompt=prompt, cause=cause):
+            await ch.answer()
+            await ch.play([sound(prompt, svc.language)])
+            await ch.hangup(cause)
+            return "announced"
+        case Hangup(cause=cause):
+            await ch.hangup(cause)
+            return "hung_up"
+
+
+async def _with_timeout(aw: Awaitable[T], timeout: float) -> T:
+    return await asyncio.wait_for(aw, timeout)

@@ -1,0 +1,23 @@
+"""Prometheus metrics: what operations people graph and alert on."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CALLS = Counter("vipcall_calls_total", "Calls handled by the Stasis app, by outcome", ["outcome"])
+DECISION_SECONDS = Histogram(
+    "vipcall_decision_seconds",
+    "Time from StasisStart to a routing decision (state lookup included)",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+FAIL_OPEN = Counter(
+    "vipcall_fail_open_total",
+    "Calls sent to the fail-open dialplan because state was unavailable",
+    ["reason"],
+)
+MESSAGES = Counter("vipcall_voicemail_messages_total", "Voicemail messages stored")
+ACTIVE_CALLS = Gauge("vipcall_active_call_tasks", "Call tasks running in the app")
+ARI_CONNECTED = Gauge("vipcall_ari_connected", "1 while the ARI websocket is connected")
+RECONCILED = Counter(
+    "vipcall_reconciled_channels_total", "Channels found in Stasis after a (re)connect", ["action"]
+)

@@ -1,0 +1,1 @@
+"""Voicemail: leaving messages now; greetings, retrieval and notices come later."""
