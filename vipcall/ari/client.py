@@ -10,6 +10,7 @@ re-encoding, and errors mapped to :mod:`vipcall.ari.errors` so call flows can te
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -102,6 +103,8 @@ class AriClient:
         self.app = app
         self.request_timeout = request_timeout
         self._max_connections = max_connections
+        #: Pre-computed Basic auth header (aiohttp's ``auth=`` is deprecated).
+        self.authorization = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         self._session: aiohttp.ClientSession | None = None
 
     # -- lifecycle -----------------------------------------------------------------
@@ -121,7 +124,7 @@ class AriClient:
             )
             session = aiohttp.ClientSession(
                 connector=connector,
-                auth=aiohttp.BasicAuth(self.user, self.password),
+                headers={"Authorization": self.authorization},
                 timeout=aiohttp.ClientTimeout(total=self.request_timeout),
                 skip_auto_headers=("User-Agent",),
             )

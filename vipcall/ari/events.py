@@ -107,7 +107,7 @@ class EventStream:
         # A session of its own: the REST pool's total timeout must not apply here.
         session = aiohttp.ClientSession(
             timeout=timeout,
-            auth=aiohttp.BasicAuth(self.client.user, self.client.password),
+            headers={"Authorization": self.client.authorization},
         )
         delay = self.backoff_initial
         try:
