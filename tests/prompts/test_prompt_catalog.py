@@ -20,7 +20,7 @@ from vipcall.prompts.catalog import (
 )
 
 REQUIRED = [
-    "vm-greeting-default",
+    "voicemail-greeting-default",
     "beep",
     "number-not-in-use",
     "service-unavailable",
@@ -46,11 +46,11 @@ REQUIRED = [
     "absence-person-away",
     "absence-press-2-connect",
     "absence-press-1-customer-service",
-    "vm-you-have",
-    "vm-new-messages",
-    "vm-message",
-    "vm-end-of-messages",
-    "vm-main-menu",
+    "voicemail-you-have",
+    "voicemail-new-messages",
+    "voicemail-message",
+    "voicemail-end-of-messages",
+    "voicemail-main-menu",
     *(f"activity-{n}" for n in range(1, 9)),
     *(f"press-{n}" for n in range(1, 9)),
     *(f"role-{n}" for n in range(1, 6)),
@@ -78,10 +78,10 @@ def test_required_prompt_present(pid: str) -> None:
 
 def test_texts_from_the_requirements() -> None:
     cat = catalog()
-    assert cat["vm-greeting-default"].fi == (
+    assert cat["voicemail-greeting-default"].fi == (
         "Henkilö ei juuri nyt voi vastata. Jätä viesti äänimerkin jälkeen."
     )
-    assert cat["vm-greeting-default"].en == (
+    assert cat["voicemail-greeting-default"].en == (
         "The person you called cannot answer right now. Please leave a message after the tone."
     )
     assert cat["feature-activated"].fi == "Toiminne on otettu käyttöön."

@@ -216,7 +216,7 @@ def test_until_today_without_date() -> None:
 
 
 def test_voicemail_greeting_then_beep() -> None:
-    assert voicemail_greeting("en") == en("vm-greeting-default", "beep")
+    assert voicemail_greeting("en") == en("voicemail-greeting-default", "beep")
 
 
 @pytest.mark.parametrize("reason", list(ForwardRefusal))
@@ -244,10 +244,10 @@ def test_absence_notice_away_english_no_end_no_options() -> None:
 
 
 def test_new_messages() -> None:
-    assert new_messages(0, "fi") == fi("vm-no-new-messages")
-    assert new_messages(1, "fi") == fi("vm-you-have", "num-1", "vm-new-message")
-    assert new_messages(3, "en") == en("vm-you-have", "num-3", "vm-new-messages")
-    assert message_number(2, "en") == en("vm-message", "num-2")
+    assert new_messages(0, "fi") == fi("voicemail-no-new-messages")
+    assert new_messages(1, "fi") == fi("voicemail-you-have", "num-1", "voicemail-new-message")
+    assert new_messages(3, "en") == en("voicemail-you-have", "num-3", "voicemail-new-messages")
+    assert message_number(2, "en") == en("voicemail-message", "num-2")
 
 
 def test_composers_are_pure() -> None:

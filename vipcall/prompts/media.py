@@ -221,7 +221,7 @@ def until_pieces(
 
 def voicemail_greeting(lang: str | None = DEFAULT_LANG) -> list[str]:
     """The default voicemail greeting followed by the beep."""
-    return sounds(["vm-greeting-default", "beep"], lang)
+    return sounds(["voicemail-greeting-default", "beep"], lang)
 
 
 def forward_refused(reason: ForwardRefusal | str, lang: str | None = DEFAULT_LANG) -> list[str]:
@@ -270,11 +270,11 @@ def new_messages(count: int, lang: str | None = DEFAULT_LANG) -> list[str]:
     """You have no new messages / one new message / N new messages."""
     lg = resolve_lang(lang)
     if count == 0:
-        return [sound("vm-no-new-messages", lg)]
-    noun = "vm-new-message" if count == 1 else "vm-new-messages"
-    return [sound("vm-you-have", lg), *count_pieces(count, lg), sound(noun, lg)]
+        return [sound("voicemail-no-new-messages", lg)]
+    noun = "voicemail-new-message" if count == 1 else "voicemail-new-messages"
+    return [sound("voicemail-you-have", lg), *count_pieces(count, lg), sound(noun, lg)]
 
 
 def message_number(n: int, lang: str | None = DEFAULT_LANG) -> list[str]:
     """Message <n>, before playing a stored message."""
-    return [sound("vm-message", lang), *count_pieces(n, lang)]
+    return [sound("voicemail-message", lang), *count_pieces(n, lang)]
