@@ -1,0 +1,69 @@
+"""Test people: organisations and users with fresh, valid Finnish numbers."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass
+
+from vipcall.db.engine import create_engine, session_factory, transaction
+from vipcall.directory import add_softphone, create_organization, create_user
+
+_serial = itertools.count(int(secrets.token_hex(2), 16) % 5000 * 100)
+
+
+def fresh_mobile() -> str:
+    return f"+35840{1000000 + next(_serial) % 8999999:07d}"
+
+
+def fresh_landline() -> str:
+    return f"+3589{2000000 + next(_serial) % 7999999:07d}"
+
+
+def fresh_external() -> str:
+    return f"+35850{1000000 + next(_serial) % 8999999:07d}"
+
+
+@dataclass
+class Person:
+    id: int
+    username: str
+    mobile: str
+    landline: str | None
+    softphone: str | None = None
+    softphone_password: str | None = None
+
+
+class People:
+    """Creates organisations and users in the test database through the service layer."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = create_engine(database_url)
+        self.sessions = session_factory(self.engine)
+
+    async def org(self, **fields: object) -> str:
+        domain = f"org{secrets.token_hex(3)}.fi"
+        async with transaction(self.sessions) as s:
+            await create_organization(s, name=f"Test {domain}", domain=domain, **fields)  # type: ignore[arg-type]
+        return domain
+
+    async def user(
+        self, org: str, *, landline: bool = False, softphone: bool = False
+    ) -> Person:
+        async with transaction(self.sessions) as s:
+            u = await create_user(
+                s,
+                organization=org,
+                display_name="Test User",
+                mobile=fresh_mobile(),
+                landline=fresh_landline() if landline else None,
+            )
+            person = Person(u.id, u.username, u.mobile_number, u.landline_number)
+            if softphone:
+                phone = await add_softphone(s, u.id)
+                person.softphone = phone.sip_username
+                person.softphone_password = phone.sip_password
+        return person
+
+    async def close(self) -> None:
+        await self.engine.dispose()

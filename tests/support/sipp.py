@@ -1,0 +1,211 @@
+"""SIPp as the real SIP parties of end-to-end tests.
+
+Each party is one SIPp process with its own loopback address and port (the trunks are
+told apart by source address, see README "Telephony model"); the scenarios live in
+``tests/sipp/``. After the run, :class:`SippResult` reads SIPp's message trace so a test
+can assert what the party actually saw (the INVITE that reached a handset, its headers,
+the final response a caller got).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import itertools
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "sipp"
+_media_ports = itertools.count(30000, 4)
+
+
+@dataclass
+class SipMessage:
+    direction: str  # "received" | "sent"
+    first_line: str
+    headers: dict[str, list[str]]
+    body: str
+
+    @property
+    def method(self) -> str | None:
+        return None if self.first_line.startswith("SIP/2.0") else self.first_line.split()[0]
+
+    @property
+    def status(self) -> int | None:
+        if self.first_line.startswith("SIP/2.0"):
+            return int(self.first_line.split()[1])
+        return None
+
+    def header(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+    @property
+    def request_user(self) -> str:
+        """User part of the Request-URI (``INVITE sip:+358...@host``)."""
+        m = re.match(r"\S+ sips?:([^@;> ]+)@", self.first_line)
+        return m.group(1) if m else ""
+
+
+_COMPACT = {"f": "from", "t": "to", "i": "call-id", "m": "contact", "v": "via", "l": "content-length"}
+
+
+def uri_user(value: str | None) -> str | None:
+    """``"Name" <sip:+358401234567@host>;tag=x`` -> ``+358401234567``."""
+    if value is None:
+        return None
+    m = re.search(r"sips?:([^@;>]+)@", value)
+    return m.group(1) if m else None
+
+
+def parse_trace(text: str) -> list[SipMessage]:
+    messages = []
+    for block in re.split(r"^-{10,}.*$", text, flags=re.M):
+        m = re.search(r"^(UDP|TCP) message (received|sent).*?:\s*\n\n?", block, flags=re.M)
+        if not m:
+            continue
+        raw = block[m.end():].replace("\r\n", "\n").strip("\n")
+        head, _, body = raw.partition("\n\n")
+        lines = head.split("\n")
+        headers: dict[str, list[str]] = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, _, value = line.partition(":")
+                key = name.strip().lower()
+                headers.setdefault(_COMPACT.get(key, key), []).append(value.strip())
+        messages.append(SipMessage(m.group(2), lines[0].strip(), headers, body))
+    return messages
+
+
+@dataclass
+class SippResult:
+    returncode: int
+    messages: list[SipMessage]
+    log: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def received(self, what: str | int) -> list[SipMessage]:
+        """Messages received: requests by method (``"INVITE"``) or responses by status."""
+        return [
+            m
+            for m in self.messages
+            if m.direction == "received" and (m.method == what or m.status == what)
+        ]
+
+    def final_status(self) -> int | None:
+        codes = [m.status for m in self.messages if m.direction == "received" and m.status]
+        finals = [c for c in codes if c >= 200]
+        return finals[-1] if finals else None
+
+
+@dataclass
+class Sipp:
+    """One SIPp party. ``remote`` is Asterisk's ``ip:port`` for parties that call."""
+
+    scenario: str
+    ip: str
+    port: int
+    workdir: Path
+    remote: str | None = None
+    service: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    calls: int = 1
+    timeout: float = 40.0
+    _proc: asyncio.subprocess.Process | None = None
+    _trace: Path | None = None
+    _log: Path | None = None
+
+    def argv(self) -> list[str]:
+        name = f"{Path(self.scenario).stem}-{self.ip}-{self.port}-{time.monotonic_ns()}"
+        self._trace = self.workdir / f"{name}.msg"
+        self._log = self.workdir / f"{name}.log"
+        media = next(_media_ports)
+        argv = [
+            "sipp", "-sf", str(self._render(name)),
+            "-i", self.ip, "-p", str(self.port), "-mi", self.ip, "-mp", str(media),
+            "-m", str(self.calls), "-timeout", f"{int(self.timeout)}s", "-timeout_error",
+            "-trace_msg", "-message_file", str(self._trace),
+            "-trace_err", "-error_file", str(self._log),
+            "-nostdin", "-max_recv_loops", "1000",
+        ]  # fmt: skip
+        if self.service is not None:
+            argv += ["-s", self.service]
+        if self.auth is not None:
+            argv += ["-au", self.auth[0], "-ap", self.auth[1]]
+        for key, value in self.keys.items():
+            argv += ["-key", key, str(value)]
+        if self.remote is not None:
+            argv.append(self.remote)
+        return argv
+
+    def _render(self, name: str) -> Path:
+        """SIPp takes ``[key]`` values in messages but not in ``pause``/``timeout``
+        attributes; those are written ``@@key@@`` and filled in here."""
+        text = (SCENARIOS / self.scenario).read_text()
+        if "@@" not in text:
+            return SCENARIOS / self.scenario
+        for key, value in self.keys.items():
+            text = text.replace(f"@@{key}@@", str(value))
+        if "@@" in text:
+            missing = re.findall(r"@@(\w+)@@", text)
+            raise ValueError(f"{self.scenario}: no value for {missing}")
+        path = self.workdir / f"{name}.xml"
+        path.write_text(text)
+        return path
+
+    async def start(self) -> Sipp:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._proc = await asyncio.create_subprocess_exec(
+            *self.argv(),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await self._wait_bound()
+        return self
+
+    async def _wait_bound(self, timeout: float = 5.0) -> None:
+        """Return once SIPp holds its UDP port, so nothing is sent to it too early."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.returncode is not None:
+                return
+            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                probe.bind((self.ip, self.port))
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return
+                raise
+            finally:
+                probe.close()
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"SIPp did not bind {self.ip}:{self.port}")
+
+    async def wait(self, timeout: float | None = None) -> SippResult:
+        assert self._proc is not None, "start() first"
+        try:
+            _, stderr = await asyncio.wait_for(
+                self._proc.communicate(), timeout or self.timeout + 10
+            )
+        except TimeoutError:
+            self.kill()
+            _, stderr = await self._proc.communicate()
+        text = self._trace.read_text(errors="replace") if self._trace and self._trace.exists() else ""
+        errors = self._log.read_text(errors="replace") if self._log and self._log.exists() else ""
+        rc = self._proc.returncode if self._proc.returncode is not None else -1
+        return SippResult(rc, parse_trace(text), stderr.decode(errors="replace") + errors)
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.kill()
+
+    async def run(self) -> SippResult:
+        await self.start()
+        return await self.wait()

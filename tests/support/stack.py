@@ -1,0 +1,112 @@
+"""The real stack an end-to-end test runs against: sandboxed Asterisk, a throwaway
+PostgreSQL database and the vipcall app as its own process (so it can be killed -9)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vipcall.sandbox import Instance
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class AppProcess:
+    """``vipcall serve`` as a subprocess, configured for one Asterisk and one database."""
+
+    asterisk: Instance
+    database_url: str
+    log_path: Path
+    http_port: int = 19108
+    ring_timeout: int = 4
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            VIPCALL_DATABASE_URL=self.database_url,
+            VIPCALL_ARI_URL=self.asterisk.ari_url,
+            VIPCALL_ARI_PASSWORD=self.asterisk.ari_password,
+            VIPCALL_HTTP_PORT=str(self.http_port),
+            VIPCALL_RING_TIMEOUT=str(self.ring_timeout),
+            VIPCALL_SYNC_INTERVAL="0.5",
+            VIPCALL_MAX_MESSAGE_SECONDS="20",
+            VIPCALL_LOG_LEVEL="DEBUG",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 20.0) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vipcall.app"],
+            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.wait_healthy(timeout)
+
+    def wait_healthy(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"vipcall exited ({self.proc.returncode}):\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url("/health"), timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"vipcall not healthy in {timeout}s:\n{self.log_tail()}")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.http_port}{path}"
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.url("/metrics"), timeout=2) as resp:
+            return resp.read().decode()
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(5)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def eventually(check, timeout: float = 10.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll ``check`` (sync or async) until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met in {timeout}s (last: {last!r})")

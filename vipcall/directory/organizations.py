@@ -1,0 +1,97 @@
+"""Organisations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vipcall.db.models import DEFAULT_RED_ACTIVITIES, Organization, User
+from vipcall.directory import validation as v
+from vipcall.directory.errors import DuplicateOrganization, UnknownOrganization
+
+
+async def create_organization(
+    session: AsyncSession,
+    *,
+    name: str,
+    domain: str,
+    switchboard_number: str | None = None,
+    customer_service_number: str | None = None,
+    language: str = "fi",
+    red_activities: Iterable[int] | None = None,
+) -> Organization:
+    """Create an organisation. Numbers are normalised to E.164; the domain is lower-cased.
+
+    Raises :class:`InvalidField` or :class:`DuplicateOrganization`.
+    """
+    org = Organization(
+        name=v.name("name", name),
+        domain=v.domain("domain", domain),
+        switchboard_number=v.user_number("switchboard", switchboard_number),
+        customer_service_number=v.user_number("customer_service", customer_service_number),
+        language=v.language("language", language),
+        red_activities=sorted(
+            {v.activity("red_activities", a) for a in (red_activities or DEFAULT_RED_ACTIVITIES)}
+        ),
+    )
+    existing = await session.scalar(
+        select(Organization.id).where(Organization.domain == org.domain)
+    )
+    if existing is not None:
+        raise DuplicateOrganization(org.domain)
+    session.add(org)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise DuplicateOrganization(org.domain) from None
+    return org
+
+
+async def list_organizations(session: AsyncSession) -> Sequence[Organization]:
+    """All organisations, by name."""
+    result = await session.scalars(
+        select(Organization).order_by(Organization.name, Organization.id)
+    )
+    return result.all()
+
+
+async def user_counts(session: AsyncSession) -> dict[int, int]:
+    """Number of users per organisation id."""
+    rows = await session.execute(
+        select(User.organization_id, func.count()).group_by(User.organization_id)
+    )
+    return {org_id: count for org_id, count in rows.tuples()}
+
+
+async def get_organization(session: AsyncSession, ref: str | int | Organization) -> Organization:
+    """An organisation by domain (case-insensitive) or id. Raises :class:`UnknownOrganization`."""
+    if isinstance(ref, Organization):
+        return ref
+    if isinstance(ref, int):
+        org = await session.get(Organization, ref)
+    else:
+        domain = ref.strip().lower().rstrip(".")
+        org = await session.scalar(select(Organization).where(Organization.domain == domain))
+    if org is None:
+        raise UnknownOrganization(ref)
+    return org
+
+
+async def find_organization(session: AsyncSession, domain: str) -> Organization | None:
+    """An organisation by domain, or None."""
+    try:
+        return await get_organization(session, domain)
+    except UnknownOrganization:
+        return None
+
+
+async def set_red_activities(
+    session: AsyncSession, org: Organization, activities: Iterable[int]
+) -> Organization:
+    """Change which activities are red (not reachable) in the organisation."""
+    org.red_activities = sorted({v.activity("red_activities", a) for a in activities})
+    await session.flush()
+    return org

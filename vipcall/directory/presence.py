@@ -1,0 +1,242 @@
+"""Presence state: activity, role, forwarding, scheduled activities.
+
+Simple read/write helpers now; issue 3's call flows and feature codes build on them.
+
+* ``users.activity`` is the activity the user set by hand. A scheduled activity overrides it
+  while ``starts_at <= now < ends_at`` (the latest-starting one wins when they overlap); after
+  it ends the user is automatically back at ``users.activity``.
+* Forwarding: at most one immediate target per user and one target per activity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vipcall import numbers
+from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
+from vipcall.directory import validation as v
+from vipcall.directory.errors import InvalidField
+from vipcall.directory.users import get_user
+
+MAX_FORWARD_HOPS = 10
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def set_activity(session: AsyncSession, user: User | str | int, activity: int) -> User:
+    """Set the user's (manual) activity 1..8."""
+    target = await get_user(session, user)
+    target.activity = v.activity("activity", activity)
+    target.activity_changed_at = _now()
+    await session.flush()
+    return target
+
+
+async def set_role(session: AsyncSession, user: User | str | int, role: int) -> User:
+    """Set the user's role 1..5 (caller-ID presentation of outgoing calls)."""
+    target = await get_user(session, user)
+    target.role = v.role("role", role)
+    await session.flush()
+    return target
+
+
+async def get_forwardings(session: AsyncSession, user_id: int) -> Sequence[Forwarding]:
+    result = await session.scalars(
+        select(Forwarding).where(Forwarding.user_id == user_id).order_by(Forwarding.id)
+    )
+    return result.all()
+
+
+async def validate_forward_target(session: AsyncSession, user: User, raw: str) -> str:
+    """Normalise a forwarding target and refuse invalid, premium-rate/shared-cost, own and
+    looping targets (A -> B -> ... -> A over immediate forwardings). Returns E.164."""
+    target = v.phone("target", raw)
+    if numbers.is_premium_or_shared_cost(target):
+        raise InvalidField("target", f"{target} is a premium-rate or shared-cost number")
+    own = {user.mobile_number, user.landline_number} - {None}
+    if target in own:
+        raise InvalidField("target", f"{target} is the user's own number")
+    if await _loops(session, own, target):
+        raise InvalidField("target", f"forwarding to {target} would loop back")
+    return target
+
+
+async def _loops(session: AsyncSession, own: Collection[str | None], target: str) -> bool:
+    current = target
+    for _ in range(MAX_FORWARD_HOPS):
+        nxt = await session.scalar(
+            select(Forwarding.target)
+            .join(User, User.id == Forwarding.user_id)
+            .where(
+                Forwarding.kind == "immediate",
+                (User.mobile_number == current) | (User.landline_number == current),
+            )
+        )
+        if nxt is None:
+            return False
+        if nxt in own:
+            return True
+        current = nxt
+    return True
+
+
+async def set_forwarding(
+    session: AsyncSession,
+    user: User | str | int,
+    target: str | None,
+    *,
+    activity: int | None = None,
+) -> Forwarding | None:
+    """Set (or clear, with ``target=None``/empty) the immediate forwarding, or with
+    ``activity`` the forwarding bound to that activity. Returns the row (None if cleared)."""
+    owner = await get_user(session, user)
+    kind = "immediate" if activity is None else "activity"
+    act = None if activity is None else v.activity("activity", activity)
+    condition = (Forwarding.user_id == owner.id) & (Forwarding.kind == kind)
+    if act is not None:
+        condition = condition & (Forwarding.activity == act)
+    if target is None or not target.strip():
+        await session.execute(delete(Forwarding).where(condition))
+        await session.flush()
+        return None
+    e164 = await validate_forward_target(session, owner, target)
+    row = await session.scalar(select(Forwarding).where(condition))
+    if row is None:
+        row = Forwarding(user_id=owner.id, kind=kind, activity=act, target=e164)
+        session.add(row)
+    else:
+        row.target = e164
+        row.created_at = _now()
+    await session.flush()
+    return row
+
+
+async def add_scheduled_activity(
+    session: AsyncSession,
+    user: User | str | int,
+    activity: int,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> ScheduledActivity:
+    """Schedule ``activity`` for ``[starts_at, ends_at)`` (timezone-aware datetimes)."""
+    owner = await get_user(session, user)
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if value.tzinfo is None:
+            raise InvalidField(name, "must include a time zone")
+    if ends_at <= starts_at:
+        raise InvalidField("ends_at", "must be after starts_at")
+    row = ScheduledActivity(
+        user_id=owner.id,
+        activity=v.activity("activity", activity),
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def list_scheduled_activities(
+    session: AsyncSession, user_id: int, *, ending_after: datetime | None = None
+) -> Sequence[ScheduledActivity]:
+    """The user's scheduled activities (by start), by default those not yet ended."""
+    cutoff = ending_after or _now()
+    result = await session.scalars(
+        select(ScheduledActivity)
+        .where(ScheduledActivity.user_id == user_id, ScheduledActivity.ends_at > cutoff)
+        .order_by(ScheduledActivity.starts_at, ScheduledActivity.id)
+    )
+    return result.all()
+
+
+async def delete_scheduled_activity(session: AsyncSession, scheduled_id: int) -> bool:
+    result = await session.execute(
+        delete(ScheduledActivity).where(ScheduledActivity.id == scheduled_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- pure helpers ---------------------------------------------------------------------------
+
+
+def scheduled_in_effect(
+    scheduled: Sequence[ScheduledActivity], now: datetime
+) -> ScheduledActivity | None:
+    """The scheduled activity in effect at ``now`` (latest start wins), or None."""
+    active = [s for s in scheduled if s.starts_at <= now < s.ends_at]
+    return max(active, key=lambda s: (s.starts_at, s.id or 0)) if active else None
+
+
+def effective_activity(
+    manual_activity: int, scheduled: Sequence[ScheduledActivity], now: datetime
+) -> int:
+    """The activity in effect at ``now``: a scheduled one if any, else the manual one."""
+    current = scheduled_in_effect(scheduled, now)
+    return current.activity if current is not None else manual_activity
+
+
+def red_chain_end(
+    scheduled: Sequence[ScheduledActivity], red: Collection[int], now: datetime
+) -> datetime | None:
+    """If a red scheduled activity is in effect at ``now``, the end of the chain of
+    consecutive (touching or overlapping) red scheduled activities starting with it."""
+    current = scheduled_in_effect(scheduled, now)
+    if current is None or current.activity not in red:
+        return None
+    end = current.ends_at
+    extended = True
+    while extended:
+        extended = False
+        for s in scheduled:
+            if s.activity in red and s.starts_at <= end < s.ends_at:
+                end = s.ends_at
+                extended = True
+    return end
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """A user's presence state at one moment (what routing needs)."""
+
+    user_id: int
+    activity: int
+    manual_activity: int
+    role: int
+    is_red: bool
+    immediate_forward: str | None
+    activity_forwards: dict[int, str] = field(default_factory=dict)
+    red_until: datetime | None = None
+
+
+async def get_presence(
+    session: AsyncSession, user: User | str | int, now: datetime | None = None
+) -> Presence:
+    """Load a user's presence at ``now`` (default: current time)."""
+    owner = await get_user(session, user)
+    when = now or _now()
+    scheduled = await list_scheduled_activities(session, owner.id, ending_after=when)
+    forwards = await get_forwardings(session, owner.id)
+    red = await session.scalar(
+        select(Organization.red_activities).where(Organization.id == owner.organization_id)
+    )
+    red_set = set(red or ())
+    activity = effective_activity(owner.activity, scheduled, when)
+    return Presence(
+        user_id=owner.id,
+        activity=activity,
+        manual_activity=owner.activity,
+        role=owner.role,
+        is_red=activity in red_set,
+        immediate_forward=next((f.target for f in forwards if f.kind == "immediate"), None),
+        activity_forwards={
+            f.activity: f.target for f in forwards if f.kind == "activity" and f.activity
+        },
+        red_until=red_chain_end(scheduled, red_set, when),
+    )
