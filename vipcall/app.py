@@ -243,3 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     asyncio.run(serve(settings))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
