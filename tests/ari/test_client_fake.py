@@ -74,7 +74,8 @@ async def test_request_shapes(fake_ari: Any) -> None:
                                  caller_id="+35891", variables={"VIP_A": "1"},
                                  channel_id="new1")
         assert ch["id"] == "new1"
-        assert await ari.db_get("vipcall-ring", "+358401") == "PJSIP/+358401@mobile"
+        assert await ari.get_global_var("VIP_X") == "PJSIP/+358401@mobile"
+        await ari.db_put("vipcall-ring", "+358401", "PJSIP/+358401@mobile")
         assert await ari.get_stored_recording_file("vm/msg1") == b"RIFF....WAVE"
         tuples = await ari.put_dynamic_config("res_pjsip", "auth", "sp-7-1",
                                               {"auth_type": "userpass", "username": "u7"})
@@ -94,7 +95,9 @@ async def test_request_shapes(fake_ari: Any) -> None:
                                 "appArgs": "dialed,x", "callerId": "+35891", "timeout": "30",
                                 "channelId": "new1"}
     assert orig.body == {"variables": {"VIP_A": "1"}}
-    assert seen[("GET", "/asterisk/variable")].query == [("variable", "DB(vipcall-ring/+358401)")]
+    assert seen[("GET", "/asterisk/variable")].query == [("variable", "VIP_X")]
+    assert seen[("POST", "/asterisk/variable")].query == [
+        ("variable", "DB(vipcall-ring/+358401)"), ("value", "PJSIP/+358401@mobile")]
     dyn = seen[("PUT", "/asterisk/config/dynamic/res_pjsip/auth/sp-7-1")]
     assert dyn.body == {"fields": [{"attribute": "auth_type", "value": "userpass"},
                                    {"attribute": "username", "value": "u7"}]}

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from .errors import AriError, AriUnavailable, error_for_status
+from .errors import AriError, AriNotFound, AriUnavailable, error_for_status
 from .models import (
     AsteriskInfo,
     Bridge,
@@ -414,11 +414,20 @@ class AriClient:
         return cast(dict[str, str], await self.request("GET", "/asterisk/ping"))
 
     async def set_global_var(self, variable: str, value: str) -> None:
-        """Set a global variable or write a function, e.g. ``DB(vipcall-ring/+358...)``."""
+        """Set a global variable or *write* a function, e.g. ``DB(vipcall-ring/+358...)``.
+
+        Function writes run on Asterisk's HTTP thread, where DB() writes count as
+        "dangerous": they need ``live_dangerously = yes`` in asterisk.conf, otherwise
+        Asterisk logs "Dangerous function DB write blocked" and still answers 204.
+        """
         await self.request("POST", "/asterisk/variable", {"variable": variable, "value": value})
 
     async def get_global_var(self, variable: str) -> str:
-        """Read a global variable or function (``DB(f/k)``, ``DB_DELETE(f/k)``); "" if unset."""
+        """Read a *global variable*; "" if unset.
+
+        Asterisk 22 does not evaluate functions here (``DB(...)`` always reads ""):
+        read AstDB through a channel with :meth:`db_get` / :meth:`get_channel_var`.
+        """
         res = await self.request("GET", "/asterisk/variable", {"variable": variable})
         return cast(str, res.get("value", "")) if res else ""
 
@@ -426,13 +435,23 @@ class AriClient:
         """AstDB put via ``DB(family/key)`` (what the dialplan's fail-open path reads)."""
         await self.set_global_var(f"DB({family}/{key})", value)
 
-    async def db_get(self, family: str, key: str) -> str:
-        """AstDB get; "" when the key does not exist."""
-        return await self.get_global_var(f"DB({family}/{key})")
+    async def db_clear(self, family: str, key: str) -> None:
+        """Blank an AstDB key (value ""). ARI has no AstDB delete without a channel; the
+        fail-open dialplan treats "" as absent. With a channel use :meth:`db_delete`."""
+        await self.set_global_var(f"DB({family}/{key})", "")
 
-    async def db_delete(self, family: str, key: str) -> str:
-        """AstDB delete via ``DB_DELETE``; returns the old value ("" if none)."""
-        return await self.get_global_var(f"DB_DELETE({family}/{key})")
+    async def db_get(self, channel_id: str, family: str, key: str) -> str:
+        """AstDB get, evaluated on a channel (the only place ARI evaluates functions)."""
+        try:
+            return await self.get_channel_var(channel_id, f"DB({family}/{key})")
+        except AriNotFound as exc:
+            if exc.path.endswith("/variable") and "variable" in exc.message.lower():
+                return ""
+            raise
+
+    async def db_delete(self, channel_id: str, family: str, key: str) -> str:
+        """AstDB delete via ``DB_DELETE`` on a channel; returns the old value ("" if none)."""
+        return await self.get_channel_var(channel_id, f"DB_DELETE({family}/{key})")
 
     async def get_dynamic_config(
         self, config_class: str, object_type: str, object_id: str
