@@ -127,6 +127,9 @@ class AriClient:
                 headers={"Authorization": self.authorization},
                 timeout=aiohttp.ClientTimeout(total=self.request_timeout),
                 skip_auto_headers=("User-Agent",),
+                # No cookies/compression on loopback ARI: both cost CPU per request.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
             )
             self._session = session
         return session
