@@ -17,6 +17,7 @@ from tests.support.db import drop_database, fresh_database
 from vipcall.db.engine import create_engine, session_factory
 from vipcall.db.models import Base
 
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def database_url() -> AsyncIterator[str]:
     url = await fresh_database("vipcall_test")

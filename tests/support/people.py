@@ -47,9 +47,7 @@ class People:
             await create_organization(s, name=f"Test {domain}", domain=domain, **fields)  # type: ignore[arg-type]
         return domain
 
-    async def user(
-        self, org: str, *, landline: bool = False, softphone: bool = False
-    ) -> Person:
+    async def user(self, org: str, *, landline: bool = False, softphone: bool = False) -> Person:
         async with transaction(self.sessions) as s:
             u = await create_user(
                 s,
@@ -67,3 +65,23 @@ class People:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def messages_of(database_url: str, user_id: int) -> list[dict[str, object]]:
+    """The voicemail messages stored for a user, oldest first (audio included)."""
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT m.id, m.caller_number, m.called_number, m.duration_ms, m.audio"
+                    " FROM voicemail_messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+                    " WHERE b.user_id = :u ORDER BY m.created_at"
+                ),
+                {"u": user_id},
+            )
+            return [dict(r._mapping) for r in rows]
+    finally:
+        await engine.dispose()

@@ -50,7 +50,14 @@ class SipMessage:
         return m.group(1) if m else ""
 
 
-_COMPACT = {"f": "from", "t": "to", "i": "call-id", "m": "contact", "v": "via", "l": "content-length"}
+_COMPACT = {
+    "f": "from",
+    "t": "to",
+    "i": "call-id",
+    "m": "contact",
+    "v": "via",
+    "l": "content-length",
+}
 
 
 def uri_user(value: str | None) -> str | None:
@@ -67,7 +74,7 @@ def parse_trace(text: str) -> list[SipMessage]:
         m = re.search(r"^(UDP|TCP) message (received|sent).*?:\s*\n\n?", block, flags=re.M)
         if not m:
             continue
-        raw = block[m.end():].replace("\r\n", "\n").strip("\n")
+        raw = block[m.end() :].replace("\r\n", "\n").strip("\n")
         head, _, body = raw.partition("\n\n")
         lines = head.split("\n")
         headers: dict[str, list[str]] = {}
@@ -197,7 +204,9 @@ class Sipp:
         except TimeoutError:
             self.kill()
             _, stderr = await self._proc.communicate()
-        text = self._trace.read_text(errors="replace") if self._trace and self._trace.exists() else ""
+        text = (
+            self._trace.read_text(errors="replace") if self._trace and self._trace.exists() else ""
+        )
         errors = self._log.read_text(errors="replace") if self._log and self._log.exists() else ""
         rc = self._proc.returncode if self._proc.returncode is not None else -1
         return SippResult(rc, parse_trace(text), stderr.decode(errors="replace") + errors)
