@@ -163,8 +163,16 @@ def ensure_chroot(root: Path = DEFAULT_ROOT, *, mirror: str = MIRROR) -> None:
         }
         _run(["chroot", str(tmp), "apt-get", *APT_OPTS, "update"], env=env)
         _run(
-            ["chroot", str(tmp), "apt-get", *APT_OPTS, "install", "-y",
-             "--no-install-recommends", *PACKAGES],
+            [
+                "chroot",
+                str(tmp),
+                "apt-get",
+                *APT_OPTS,
+                "install",
+                "-y",
+                "--no-install-recommends",
+                *PACKAGES,
+            ],
             env=env,
         )
         _run(["chroot", str(tmp), "apt-get", "clean"], env=env)

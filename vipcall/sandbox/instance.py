@@ -12,9 +12,11 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,10 +222,14 @@ class Instance:
         """Render (unless told not to), spawn Asterisk, wait for ARI to answer."""
         if self.is_running():
             raise InstanceError(f"instance {self.name} is already running")
+        self.check_ports_free()
         prepare_chroot(self.root)
         if render:
             self.render()
         self.pid_file.unlink(missing_ok=True)
+        for log_path in (self.log_file, self.messages_log):  # one run per log; keep the last
+            if log_path.exists():
+                log_path.replace(log_path.with_name(log_path.name + ".1"))
         for stale in ("asterisk.ctl",):
             (self.host_dir / "run" / stale).unlink(missing_ok=True)
         out = open(self.log_file, "ab")
@@ -243,6 +249,20 @@ class Instance:
             self.stop()
             raise
 
+    def check_ports_free(self) -> None:
+        """Fail fast (Asterisk itself starts anyway and only logs the bind errors)."""
+        busy: list[str] = []
+        for kind, port in ((socket.SOCK_DGRAM, self.sip_port), (socket.SOCK_STREAM, self.ari_port)):
+            with socket.socket(socket.AF_INET, kind) as sock:
+                if kind == socket.SOCK_STREAM:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    busy.append(f"{'udp' if kind == socket.SOCK_DGRAM else 'tcp'}/{port}")
+        if busy:
+            raise InstanceError(f"instance {self.name}: port(s) in use: {', '.join(busy)}")
+
     def wait_ready(self, *, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         last: Exception | None = None
@@ -258,14 +278,34 @@ class Instance:
                 time.sleep(0.1)
         raise InstanceError(f"ARI did not answer within {timeout}s ({last}):\n{self.log_tail()}")
 
-    def ari_get(self, path: str, *, timeout: float = 2.0) -> dict[str, Any]:
-        """Blocking ``GET /ari<path>`` with the instance credentials (health checks, tests)."""
+    def ari(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        timeout: float = 5.0,
+    ) -> Any:
+        """Blocking ARI request with the instance credentials (health checks, tests, tooling;
+        the app uses vipcall.ari). Returns the decoded JSON answer or None for 204."""
         token = base64.b64encode(f"{self.ari_user}:{self.ari_password}".encode()).decode()
-        req = urllib.request.Request(
-            self.ari_url + path, headers={"Authorization": f"Basic {token}"}
-        )
+        url = self.ari_url + path
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        headers = {"Authorization": f"Basic {token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(url, data=data, headers=headers, method=method)
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            data: Any = json.load(resp)
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def ari_get(self, path: str, *, timeout: float = 2.0) -> dict[str, Any]:
+        """``GET /ari<path>`` expecting a JSON object."""
+        data = self.ari("GET", path, timeout=timeout)
         if not isinstance(data, dict):
             raise ValueError(f"unexpected ARI answer {data!r}")
         return data
