@@ -62,11 +62,12 @@ async def list_softphones(
 
 async def get_softphone_by_endpoint(session: AsyncSession, endpoint_id: str) -> Softphone | None:
     """The softphone whose Asterisk endpoint id (= SIP username) is ``endpoint_id``."""
-    return await session.scalar(
+    phone: Softphone | None = await session.scalar(
         select(Softphone)
         .options(selectinload(Softphone.user))
         .where(Softphone.sip_username == endpoint_id)
     )
+    return phone
 
 
 async def remove_softphone(session: AsyncSession, endpoint_id: str) -> bool:

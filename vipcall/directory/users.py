@@ -85,7 +85,7 @@ async def number_owners(session: AsyncSession, wanted: Collection[str]) -> dict[
     )
     for username, mobile, landline in rows.tuples():
         for number in (mobile, landline):
-            if number in wanted:
+            if number is not None and number in wanted:
                 owners[number] = f"user {username}"
     services = await session.execute(
         select(ServiceNumber.number, ServiceNumber.name).where(ServiceNumber.number.in_(wanted))
@@ -169,19 +169,21 @@ async def list_users(
 
 async def get_user_by_number(session: AsyncSession, e164: str) -> User | None:
     """The user whose mobile or landline number is ``e164`` (must already be E.164)."""
-    return await session.scalar(
+    user: User | None = await session.scalar(
         select(User)
         .options(selectinload(User.organization))
         .where(or_(User.mobile_number == e164, User.landline_number == e164))
     )
+    return user
 
 
 async def get_user_by_username(session: AsyncSession, username: str) -> User | None:
-    return await session.scalar(
+    user: User | None = await session.scalar(
         select(User)
         .options(selectinload(User.organization))
         .where(User.username == username.strip().lower())
     )
+    return user
 
 
 async def get_user(session: AsyncSession, ref: str | int | User) -> User:
