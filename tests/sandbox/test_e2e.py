@@ -87,6 +87,16 @@ def test_trunks_and_transport(sandbox: Instance, ports: Ports) -> None:
     assert f"sip:{PSTN_HOST}:{ports.peer}" in out and f"sip:{MOBILE_HOST}:{ports.peer}" in out
 
 
+def test_project_sounds_resolve(sandbox: Instance) -> None:
+    """sounds/<lang>/<prompt>.wav is playable as vipcall/<lang>/<prompt> (ARI sound:vipcall/...);
+    Asterisk's sound index lists it with "language" vipcall."""
+    prompts = sorted((PROJECT_DIR / "sounds" / "fi").glob("*.wav"))
+    if not prompts:
+        pytest.skip("no prompts in sounds/fi yet")
+    got = sandbox.ari("GET", f"/sounds/fi%2F{prompts[0].stem}")
+    assert {"language": "vipcall", "format": "slin"} in got["formats"]
+
+
 def test_astdb_over_ari(sandbox: Instance) -> None:
     """Writes (DB) and deletes (DB_DELETE) work over ARI thanks to live_dangerously; reads
     through GET /asterisk/variable do NOT evaluate functions (Asterisk answers "")."""

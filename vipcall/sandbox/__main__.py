@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -78,6 +79,10 @@ def _instance(args: argparse.Namespace, settings: Settings) -> Instance:
     )
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     args = _parser(settings).parse_args(argv)
@@ -103,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             if not args.foreground:
                 return 0
+            # docker stop / systemd send SIGTERM: stop Asterisk gracefully as on Ctrl-C.
+            signal.signal(signal.SIGTERM, _raise_interrupt)
             try:
                 return inst.wait()
             except KeyboardInterrupt:

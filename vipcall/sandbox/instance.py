@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 INSTANCES_DIR = "/srv/vipcall"
-WRITABLE_DIRS = ("run", "spool", "log", "db", "cache")
+# spool/recording: ARI recordings fail with "No such file or directory" without it.
+WRITABLE_DIRS = ("run", "spool", "spool/recording", "log", "db", "cache")
 
 
 class InstanceError(RuntimeError):
