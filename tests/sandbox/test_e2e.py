@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import urllib.error
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -124,6 +125,32 @@ def test_failopen_rings_user_handset_with_marker(
     assert re.search(r"^X-Vipcall: delivered\s*$", invite, re.M)
 
 
+def test_ring_handoff_dials_vip_ring_with_marker(
+    sandbox: Instance, sipp: Sipp, ports: Ports
+) -> None:
+    """[vipcall-ring] as the app uses it, without the app: a Local channel enters s,1 with
+    VIP_RING; when the handset answers, the other half hangs up (cause 16)."""
+    uas, tag = sipp.start_uas("uas_marked.xml", MOBILE_HOST, ports.peer)
+    ring = f"10|7|{USER_E164}|+358501112233||PJSIP/{USER_E164}@mobile"
+    sandbox.ari(
+        "POST",
+        "/channels",
+        params={
+            "endpoint": "Local/s@vipcall-ring",
+            "context": "vipcall-hangup",
+            "extension": "ANSWER",
+            "priority": "1",
+        },
+        body={"variables": {"VIP_RING": ring}},
+    )
+    far = sipp.finish(uas, tag)
+    assert far.returncode == 0, far.output + far.messages
+    invite = far.messages.split("INVITE sip:", 1)[1].split("\n\n", 1)[0]
+    assert invite.startswith(f"{USER_E164}@{MOBILE_HOST}")
+    assert re.search(r"^X-Vipcall: delivered\s*$", invite, re.M)
+    assert re.search(r"^From: .*sip:\+358501112233@", invite, re.M)
+
+
 def test_failopen_mobile_origin_goes_to_pstn_unmarked(
     sandbox: Instance, sipp: Sipp, ports: Ports
 ) -> None:
@@ -144,10 +171,16 @@ def test_failopen_unknown_number_from_pstn_is_refused(sandbox: Instance, sipp: S
     assert "SIP/2.0 404" in uac.messages
 
 
-def test_softphone_pushed_over_ari_registers(sandbox: Instance, sipp: Sipp, ports: Ports) -> None:
-    ep, password = "sp-999-1", "pw-Xy7"
+SOFTPHONE = "sp-999-1"
+SOFTPHONE_PASSWORD = "pw-Xy7"
+
+
+@pytest.fixture
+def softphone(sandbox: Instance) -> Iterator[str]:
+    """A softphone pushed the way the app does it (vipcall/provisioning.py), removed after."""
+    ep = SOFTPHONE
     objects = {
-        "auth": {"auth_type": "userpass", "username": ep, "password": password},
+        "auth": {"auth_type": "userpass", "username": ep, "password": SOFTPHONE_PASSWORD},
         "aor": {"max_contacts": "5", "remove_existing": "yes", "qualify_frequency": "0"},
         "endpoint": {
             "transport": "transport-udp",
@@ -170,14 +203,7 @@ def test_softphone_pushed_over_ari_registers(sandbox: Instance, sipp: Sipp, port
                 f"/asterisk/config/dynamic/res_pjsip/{kind}/{ep}",
                 body={"fields": [{"attribute": k, "value": v} for k, v in fields.items()]},
             )
-        shown = sandbox.cli(f"pjsip show endpoint {ep}")
-        assert f"Endpoint:  {ep}" in shown and "vipcall-softphone" in shown
-
-        bad = sipp.run("register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", "wrong"])
-        assert bad.returncode != 0
-        ok = sipp.run("register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", password])
-        assert ok.returncode == 0, ok.output + ok.messages
-        assert f"{ep}/sip:{ep}@{SOFTPHONE_HOST}" in sandbox.cli("pjsip show contacts")
+        yield ep
     finally:
         for kind in ("endpoint", "aor", "auth"):
             try:
@@ -185,3 +211,27 @@ def test_softphone_pushed_over_ari_registers(sandbox: Instance, sipp: Sipp, port
             except urllib.error.HTTPError:
                 pass
     assert "Unable to find object" in sandbox.cli(f"pjsip show endpoint {ep}")
+
+
+def test_softphone_pushed_over_ari_registers(sandbox: Instance, sipp: Sipp, softphone: str) -> None:
+    ep = softphone
+    shown = sandbox.cli(f"pjsip show endpoint {ep}")
+    assert f"Endpoint:  {ep}" in shown and "vipcall-softphone" in shown
+    bad = sipp.run("register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", "wrong"])
+    assert bad.returncode != 0
+    ok = sipp.run("register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", SOFTPHONE_PASSWORD])
+    assert ok.returncode == 0, ok.output + ok.messages
+    assert f"{ep}/sip:{ep}@{SOFTPHONE_HOST}" in sandbox.cli("pjsip show contacts")
+
+
+def test_softphone_call_fails_open_to_handset(
+    sandbox: Instance, sipp: Sipp, ports: Ports, softphone: str
+) -> None:
+    set_ring(sandbox, USER_E164, f"PJSIP/{USER_E164}@mobile")
+    uas, tag = sipp.start_uas("uas_marked.xml", MOBILE_HOST, ports.peer)
+    auth = ["-au", softphone, "-ap", SOFTPHONE_PASSWORD, "-key", "user", softphone]
+    uac = sipp.run("uac_call_auth.xml", SOFTPHONE_HOST, "0401234567", auth)
+    far = sipp.finish(uas, tag)
+    assert uac.returncode == 0, uac.output + uac.messages
+    assert far.returncode == 0, far.output + far.messages
+    assert f"INVITE sip:{USER_E164}@{MOBILE_HOST}" in far.messages
