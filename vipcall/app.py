@@ -32,6 +32,8 @@ from vipcall.routing.state import Trunk
 log = logging.getLogger("vipcall.app")
 
 _TARGETED = ("playback", "recording")
+#: A provisioning round that takes longer than this is abandoned and retried.
+PROVISION_TIMEOUT = 20.0
 
 
 class StasisApp:
@@ -45,6 +47,7 @@ class StasisApp:
         self.provisioner = provisioner
         self.calls: dict[str, Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._provisioned_full = False
 
     # -- events (sync, on the loop: must stay cheap) -----------------------------------
 
@@ -120,6 +123,7 @@ class StasisApp:
         """Reconcile after every (re)connect: Asterisk does not re-send StasisStart for
         channels that stayed in Stasis while we were away, so take them over or end them."""
         ARI_CONNECTED.set(1)
+        self._provisioned_full = False
         prefix = f"{self.ari.app},"
         for channel in await self.ari.list_channels():
             plan = channel.get("dialplan", {})
@@ -139,20 +143,26 @@ class StasisApp:
                 with contextlib.suppress(AriError):
                     await self.ari.hangup(channel["id"], Cause.FAILURE.value)
         if self.provisioner is not None:
-            try:
-                await self.provisioner.sync(full=True)
-            except Exception:
-                log.exception("provisioning Asterisk failed; retrying on the next sync")
+            # In the background: calls must route (or fail open) while the DB is slow.
+            task = asyncio.create_task(self.provision(full=True))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def provision(self, full: bool = False) -> None:
+        assert self.provisioner is not None
+        try:
+            await asyncio.wait_for(self.provisioner.sync(full=full), PROVISION_TIMEOUT)
+            self._provisioned_full = self._provisioned_full or full
+        except Exception as exc:  # noqa: BLE001 - DB or Asterisk away: next round
+            log.warning("provisioning Asterisk failed (%s); retrying", type(exc).__name__ or exc)
 
     async def keep_in_sync(self, interval: float) -> None:
+        """Push changes made by the CLI or the web into Asterisk; repeats a full push that
+        failed at connect time."""
         while True:
             await asyncio.sleep(interval)
-            if self.provisioner is None:
-                continue
-            try:
-                await self.provisioner.sync()
-            except Exception as exc:  # noqa: BLE001 - DB or Asterisk away: next round
-                log.warning("provisioning sync failed: %s", exc)
+            if self.provisioner is not None:
+                await self.provision(full=not self._provisioned_full)
 
 
 # -- HTTP: metrics and health -------------------------------------------------------------

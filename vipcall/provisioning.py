@@ -82,14 +82,15 @@ class Provisioner:
         """Push what changed since the last sync (everything when ``full``)."""
         ring, phones = await self.desired()
         if full:
-            known = await self.ari.get_global_var(f"DB_KEYS({RING_FAMILY})")
-            self._ring = {k: "?" for k in known.split(",") if k}
+            # Asterisk may have restarted: push everything again. Keys of numbers removed
+            # while the app was down stay in AstDB (ARI cannot list a family).
+            self._ring = {k: "" for k in self._ring}
             self._softphones = {}
         for key, value in ring.items():
             if self._ring.get(key) != value:
                 await self.ari.db_put(RING_FAMILY, key, value)
         for key in self._ring.keys() - ring.keys():
-            await self.ari.db_delete(RING_FAMILY, key)
+            await self.ari.db_clear(RING_FAMILY, key)  # "" reads as absent in the dialplan
         for ep, account in phones.items():
             if self._softphones.get(ep) != account:
                 for object_type, fields in endpoint_fields(account).items():

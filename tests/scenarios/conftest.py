@@ -102,8 +102,10 @@ class Parties:
         )  # fmt: skip
 
     def softphone_registration(self, endpoint: str, password: str, contact_port: int) -> Sipp:
+        """Registers from the port the softphone then answers on: Asterisk rewrites the
+        contact to the REGISTER's source (rewrite_contact, as for softphones behind NAT)."""
         return self._sipp(
-            scenario="uac_register.xml", ip=SOFTPHONES, port=next(self._ports), remote=ASTERISK,
+            scenario="uac_register.xml", ip=SOFTPHONES, port=contact_port, remote=ASTERISK,
             auth=(endpoint, password), keys={"from": endpoint, "contact_port": str(contact_port)},
         )  # fmt: skip
 

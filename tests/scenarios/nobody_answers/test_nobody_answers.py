@@ -1,0 +1,56 @@
+"""No answer within the ring time, busy, or unreachable: the caller hears the default
+greeting and a tone, and what they say is stored as a message in the user's mailbox —
+also when they hang up in the middle of it."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+import pytest
+
+from tests.support.people import messages_of
+from tests.support.stack import eventually
+
+def speaking_caller(parties, dialled: str):  # type: ignore[no-untyped-def]
+    """Sends audio from the answer on (greeting ~5 s, then the message) and hangs up
+    about five seconds into the message, while it is still being recorded."""
+    return parties.external_caller(
+        "+358501110005", dialled, "uac_message.xml", wait="7100", hold="3000"
+    )
+
+
+async def assert_message_stored(database: str, user_id: int, called: str) -> None:
+    messages = await eventually(lambda: messages_of(database, user_id), timeout=10)
+    assert len(messages) == 1
+    message = messages[0]
+    assert message["caller_number"] == "+358501110005"
+    assert message["called_number"] == called
+    assert message["duration_ms"] > 1000
+    with wave.open(io.BytesIO(message["audio"])) as w:
+        assert w.getnframes() > 8000
+
+
+@pytest.mark.parametrize("handset_scenario", ["uas_ring.xml", "uas_busy.xml"], ids=["no-answer", "busy"])
+async def test_unanswered_call_leaves_a_message(
+    vipcall, people, parties, database, handset_scenario
+) -> None:
+    org = await people.org()
+    maija = await people.user(org)
+    handset = await parties.handset(handset_scenario).start()
+
+    call = await speaking_caller(parties, maija.mobile).run()
+    await handset.wait()
+
+    assert call.ok, call.log
+    await assert_message_stored(database, maija.id, maija.mobile)
+
+
+async def test_unreachable_handset_leaves_a_message(vipcall, people, parties, database) -> None:
+    org = await people.org()
+    maija = await people.user(org)  # no handset party listening: nobody answers the INVITE
+
+    call = await speaking_caller(parties, maija.mobile).run()
+
+    assert call.ok, call.log
+    await assert_message_stored(database, maija.id, maija.mobile)

@@ -1,0 +1,72 @@
+"""Softphones: credentials live in the database and reach Asterisk through the app; a
+registered softphone rings together with the handset, and calls out like the handset."""
+
+from __future__ import annotations
+
+from tests.support.people import fresh_external
+from tests.support.sipp import uri_user
+from tests.support.stack import eventually
+
+CONTACT_PORT = 5061
+
+
+async def registered(parties, person) -> None:
+    async def pushed() -> bool:
+        reg = await parties.softphone_registration(
+            person.softphone, person.softphone_password, CONTACT_PORT
+        ).run()
+        return reg.ok
+
+    await eventually(pushed, timeout=10, interval=0.3)
+
+
+async def test_call_rings_handset_and_softphone_and_the_first_to_answer_wins(
+    vipcall, people, parties
+) -> None:
+    org = await people.org()
+    liisa = await people.user(org, softphone=True)
+    await registered(parties, liisa)
+    handset = await parties.handset("uas_ring.xml").start()
+    softphone = await parties.softphone(CONTACT_PORT).start()
+
+    call = await parties.external_caller("+358501110004", liisa.mobile).run()
+    on_softphone = await softphone.wait()
+    on_handset = await handset.wait()
+
+    assert call.ok, call.log
+    assert on_softphone.ok and on_softphone.received("BYE"), "the softphone answered"
+    assert on_handset.received("INVITE"), "the handset rang too"
+    assert on_handset.received("CANCEL"), "and stopped ringing when the softphone answered"
+
+
+async def test_softphone_call_to_external_number_shows_the_mobile_number(
+    vipcall, people, parties
+) -> None:
+    org = await people.org()
+    liisa = await people.user(org, softphone=True)
+    await registered(parties, liisa)
+    far_end = await parties.pstn_far_end().start()
+    external = fresh_external()
+
+    call = await parties.softphone_caller(liisa.softphone, liisa.softphone_password, external).run()
+    seen = await far_end.wait()
+
+    assert call.ok, call.log
+    invite = seen.received("INVITE")[0]
+    assert invite.request_user == external
+    assert uri_user(invite.header("From")) == liisa.mobile
+
+
+async def test_softphone_call_to_a_colleague_rings_the_colleague(vipcall, people, parties) -> None:
+    org = await people.org()
+    liisa, pekka = await people.user(org, softphone=True), await people.user(org)
+    await registered(parties, liisa)
+    handset = await parties.handset().start()
+
+    call = await parties.softphone_caller(liisa.softphone, liisa.softphone_password, pekka.mobile).run()
+    seen = await handset.wait()
+
+    assert call.ok, call.log
+    invite = seen.received("INVITE")[0]
+    assert invite.request_user == pekka.mobile
+    assert uri_user(invite.header("From")) == liisa.mobile
