@@ -40,9 +40,11 @@ async def test_unanswered_call_leaves_a_message(
     handset = await parties.handset(handset_scenario).start()
 
     call = await speaking_caller(parties, maija.mobile).run()
-    await handset.wait()
+    phone = await handset.wait()
 
     assert call.ok, call.log
+    assert phone.ok, phone.log
+    assert phone.received("INVITE"), "the handset rang first"
     await assert_message_stored(database, maija.id, maija.mobile)
 
 
