@@ -23,6 +23,7 @@ from vipcall.calls.channel import CallGone, Channel
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine
 from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, RECONCILED
+from vipcall.numbers import normalize
 from vipcall.provisioning import Provisioner
 from vipcall.routing.decisions import Cause
 from vipcall.routing.lookup import DbCallState
@@ -100,6 +101,7 @@ class StasisApp:
                     await asyncio.shield(ch.hangup(Cause.FAILURE))
                     ch.log.warning("call ended by the app after an error")
             self.calls.pop(ch.id, None)
+            ch.log.debug("call task done: %s", outcome)
             ACTIVE_CALLS.dec()
             CALLS.labels(outcome=outcome).inc()
 
@@ -205,10 +207,15 @@ async def serve(settings: Settings) -> None:
     ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
     svc = flows.Services(
         state=DbCallState(engine),
-        policy=Policy(ring_timeout=settings.ring_timeout),
+        policy=Policy(
+            ring_timeout=settings.ring_timeout,
+            activity_number=normalize(settings.activity_number, settings.region),
+            voicemail_number=normalize(settings.voicemail_number, settings.region),
+        ),
         region=settings.region,
         db_timeout=settings.db_timeout,
         max_message_seconds=settings.max_message_seconds,
+        menu_timeout=settings.menu_timeout,
     )
     app = StasisApp(ari, svc, Provisioner(ari, engine))
     stream = EventStream(ari)

@@ -30,6 +30,8 @@ class Settings:
     voicemail_number: str = "+358401621485"
     activity_number: str = "+358401621486"
     max_message_seconds: int = 180
+    # Seconds a phone menu waits for a key after its prompt.
+    menu_timeout: float = 6.0
     # Seconds between pushes of changed numbers/softphones into Asterisk.
     sync_interval: float = 30.0
 

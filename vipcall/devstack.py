@@ -33,7 +33,9 @@ async def prepare_database(settings: Settings) -> None:
             demo = await ensure_demo(session)
     finally:
         await engine.dispose()
-    log.info("database ready: %s (demo organisation %s)", settings.database_url, demo.organization.domain)
+    log.info(
+        "database ready: %s (demo organisation %s)", settings.database_url, demo.organization.domain
+    )
 
 
 def start_asterisk(settings: Settings) -> tuple[Instance, Settings]:

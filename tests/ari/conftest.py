@@ -44,12 +44,13 @@ class FakeAri:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/ari"
 
-    def route(self, method: str, path: str, status: int, body: Any = None, delay: float = 0.0
-              ) -> None:
+    def route(
+        self, method: str, path: str, status: int, body: Any = None, delay: float = 0.0
+    ) -> None:
         self.routes[(method, path)] = (status, body, delay)
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
-        raw_path = request.raw_path.split("?", 1)[0][len("/ari"):]
+        raw_path = request.raw_path.split("?", 1)[0][len("/ari") :]
         body: Any = None
         if request.can_read_body:
             body = json.loads(await request.read())

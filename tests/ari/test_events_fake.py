@@ -127,8 +127,9 @@ async def test_backoff_while_down_then_recovers(
         nonlocal calls
         calls += 1
 
-    async with running(fake_ari, lambda ev: None, on_connect,
-                       backoff_initial=0.05, backoff_max=0.3) as stream:
+    async with running(
+        fake_ari, lambda ev: None, on_connect, backoff_initial=0.05, backoff_max=0.3
+    ) as stream:
         await wait_until(lambda: calls == 1)
         await fake_ari.stop_listening()
         await wait_until(lambda: not stream.connected.is_set())

@@ -30,8 +30,7 @@ def asterisk() -> Iterator[Any]:
     root = default_root()
     if not (root / "usr/sbin/asterisk").exists():
         pytest.skip(f"Asterisk chroot not built at {root} (vipcall sandbox build)")
-    inst = Instance(name=NAME, sip_port=SIP_PORT, ari_port=ARI_PORT,
-                    rtp_start=31000, rtp_end=31999)
+    inst = Instance(name=NAME, sip_port=SIP_PORT, ari_port=ARI_PORT, rtp_start=31000, rtp_end=31999)
     if inst.is_running():  # leftover of an interrupted run of this very suite
         inst.stop()
     inst.start()
@@ -79,9 +78,13 @@ async def test_asterisk_info(asterisk: Any) -> None:
 
 async def test_unknown_channel_and_bridge_are_not_found(asterisk: Any) -> None:
     async with client_for(asterisk) as ari:
-        for coro in (ari.answer("no-such-channel"), ari.hangup("no-such-channel"),
-                     ari.get_channel("no-such-channel"), ari.destroy_bridge("no-such-bridge"),
-                     ari.play("no-such-channel", "sound:beep")):
+        for coro in (
+            ari.answer("no-such-channel"),
+            ari.hangup("no-such-channel"),
+            ari.get_channel("no-such-channel"),
+            ari.destroy_bridge("no-such-bridge"),
+            ari.play("no-such-channel", "sound:beep"),
+        ):
             with pytest.raises(AriNotFound) as info:
                 await coro
             assert info.value.status == 404
@@ -108,8 +111,9 @@ async def test_stasis_start_answer_bridge_hangup_stasis_end(asterisk: Any) -> No
     answering it answers ;1, which enters the app with our appArgs. Then bridge, hang up."""
     events: list[dict[str, Any]] = []
     async with streaming(asterisk, events.append) as (ari, _stream):
-        ch1 = await ari.originate("Local/+358401234567@vipcall-inbound",
-                                  app_args=["test", "x"], timeout=10)
+        ch1 = await ari.originate(
+            "Local/+358401234567@vipcall-inbound", app_args=["test", "x"], timeout=10
+        )
         leg1 = ch1["id"]
 
         def starts() -> dict[str, dict[str, Any]]:
@@ -140,8 +144,9 @@ async def test_stasis_start_answer_bridge_hangup_stasis_end(asterisk: Any) -> No
         assert listed[bridge["id"]]["channels"] == [leg1]
 
         await ari.hangup(leg1)
-        await wait_for(lambda: {e["channel"]["id"] for e in events
-                                if e["type"] == "StasisEnd"} == {leg1, leg2})
+        await wait_for(
+            lambda: {e["channel"]["id"] for e in events if e["type"] == "StasisEnd"} == {leg1, leg2}
+        )
         with pytest.raises(AriNotFound):
             await ari.hangup(leg1)  # racing a hangup: gone is a distinct error
         await ari.destroy_bridge(bridge["id"])

@@ -206,3 +206,56 @@ def test_precedence_over_all_combinations(
 def test_a_users_own_call_never_goes_to_their_voicemail(activity: Activity, role: Role) -> None:
     decision = route_call(own_call(EXTERNAL), user(activity=activity, role=role), None, POLICY)
     assert isinstance(decision, Ring) and decision.targets == (Pstn(EXTERNAL),)
+
+
+# --- self-service (issue 3) ------------------------------------------------------------
+
+ACTIVITY_NUMBER = "+358401621486"
+
+
+def test_feature_code_from_own_phone_is_self_service() -> None:
+    from vipcall.presence.codes import SetActivity
+    from vipcall.routing.decisions import Feature
+
+    call = NewCall(Trunk.MOBILE, MOBILE, None, raw="9833")
+    assert route_call(call, user(), None, POLICY) == Feature(7, SetActivity(Activity.LUNCH))
+
+
+def test_feature_code_from_outside_is_not_in_use() -> None:
+    call = NewCall(Trunk.PSTN, EXTERNAL, None, raw="9833")
+    assert route_call(call, None, None, POLICY) == Announce("number-not-in-use", Cause.UNALLOCATED)
+
+
+def test_activity_number_from_own_handset_opens_the_menu() -> None:
+    from vipcall.routing.decisions import ActivityMenu
+
+    call = NewCall(Trunk.MOBILE, MOBILE, ACTIVITY_NUMBER, raw="0401621486")
+    assert route_call(call, user(), None, POLICY) == ActivityMenu(7)
+
+
+def test_activity_number_from_someone_else_says_not_a_service_user() -> None:
+    call = NewCall(Trunk.MOBILE, EXTERNAL, ACTIVITY_NUMBER)
+    assert route_call(call, None, None, POLICY) == Announce("not-service-user", Cause.NORMAL)
+
+
+def test_forwarding_that_became_a_loop_is_passed_over_when_the_call_comes() -> None:
+    callee = user(immediate_forward=COLLEAGUE_MOBILE, forward_hops={COLLEAGUE_MOBILE: MOBILE})
+    assert route_inbound(callee, MOBILE, POLICY) == Ring((Handset(MOBILE),), 30, 7)
+
+
+def test_refused_immediate_forwarding_falls_back_to_activity_forwarding() -> None:
+    callee = user(
+        immediate_forward="+358600123456",
+        activity=Activity.IN_MEETING,
+        activity_forwards={Activity.IN_MEETING: EXTERNAL},
+    )
+    assert route_inbound(callee, MOBILE, POLICY) == Ring((Pstn(EXTERNAL),), 30, 7)
+
+
+def test_role_without_a_number_is_reported_as_falling_back() -> None:
+    from vipcall.routing.rules import role_falls_back
+
+    assert role_falls_back(user(landline=None), Role.LANDLINE)
+    assert not role_falls_back(user(), Role.LANDLINE)
+    assert role_falls_back(user(org=Organization(id=3)), Role.SWITCHBOARD)
+    assert not role_falls_back(user(), Role.HIDDEN)

@@ -22,16 +22,27 @@ from vipcall.sandbox import Instance
 SIP_PORT = 15060
 ARI_PORT = 18088
 ASTERISK = f"127.0.0.1:{SIP_PORT}"
-PSTN = "127.0.0.2"  # the carrier: external callers come from here, PSTN calls go here:5060
-MOBILE_CORE = "127.0.0.3"  # the mobile core: handsets call from here, deliveries go here:5060
-SOFTPHONES = "127.0.0.4"
+# The tests' own loopback addresses, apart from the defaults (127.0.0.2/.3) that `make run`
+# and the benchmark use, so a running service or benchmark never receives a test's calls.
+PSTN = "127.0.1.2"  # the carrier: external callers come from here, PSTN calls go here:5060
+MOBILE_CORE = "127.0.1.3"  # the mobile core: handsets call from here, deliveries go here:5060
+SOFTPHONES = "127.0.1.4"
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
 def asterisk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
-    instance = Instance(name="e2e", sip_port=SIP_PORT, ari_port=ARI_PORT, ring_timeout=4)
+    instance = Instance(
+        name="e2e",
+        sip_port=SIP_PORT,
+        ari_port=ARI_PORT,
+        rtp_start=20000,
+        rtp_end=24999,
+        pstn_host=PSTN,
+        mobile_host=MOBILE_CORE,
+        ring_timeout=4,
+    )
     instance.start()
     yield instance
     instance.stop()
@@ -45,7 +56,9 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(asterisk: Instance, database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppProcess]:
+def app(
+    asterisk: Instance, database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppProcess]:
     log = tmp_path_factory.mktemp("app") / "vipcall.log"
     process = AppProcess(asterisk, database, log)
     process.start()
@@ -81,14 +94,18 @@ class Parties:
         self.started.append(sipp)
         return sipp
 
-    def external_caller(self, number: str, dialled: str, scenario: str = "uac_call.xml", **keys: object) -> Sipp:
+    def external_caller(
+        self, number: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
+    ) -> Sipp:
         """Someone outside calling in through the PSTN trunk."""
         return self._sipp(
             scenario=scenario, ip=PSTN, port=next(self._ports), remote=ASTERISK,
             service=dialled, keys={"from": number, "hold": "1000", "wait": "20000", **keys},
         )  # fmt: skip
 
-    def handset_caller(self, mobile: str, dialled: str, scenario: str = "uac_call.xml", **keys: object) -> Sipp:
+    def handset_caller(
+        self, mobile: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
+    ) -> Sipp:
         """A user's own handset calling out through the mobile core."""
         return self._sipp(
             scenario=scenario, ip=MOBILE_CORE, port=next(self._ports), remote=ASTERISK,
@@ -109,8 +126,12 @@ class Parties:
             auth=(endpoint, password), keys={"from": endpoint, "contact_port": str(contact_port)},
         )  # fmt: skip
 
-    def softphone(self, contact_port: int, scenario: str = "uas_answer.xml", ring_ms: int = 300) -> Sipp:
-        return self._sipp(scenario=scenario, ip=SOFTPHONES, port=contact_port, keys={"ring": str(ring_ms)})
+    def softphone(
+        self, contact_port: int, scenario: str = "uas_answer.xml", ring_ms: int = 300
+    ) -> Sipp:
+        return self._sipp(
+            scenario=scenario, ip=SOFTPHONES, port=contact_port, keys={"ring": str(ring_ms)}
+        )
 
     def handset(self, scenario: str = "uas_answer.xml", ring_ms: int = 300) -> Sipp:
         """Every handset, as the mobile core delivers calls to it (127.0.0.3:5060)."""

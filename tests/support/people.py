@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
+from vipcall import directory
 from vipcall.db.engine import create_engine, session_factory, transaction
 from vipcall.directory import add_softphone, create_organization, create_user
 
@@ -42,6 +44,7 @@ class People:
         self.sessions = session_factory(self.engine)
 
     async def org(self, **fields: object) -> str:
+        """A new organisation (its domain); ``fields`` as for create_organization."""
         domain = f"org{secrets.token_hex(3)}.fi"
         async with transaction(self.sessions) as s:
             await create_organization(s, name=f"Test {domain}", domain=domain, **fields)  # type: ignore[arg-type]
@@ -63,6 +66,26 @@ class People:
                 person.softphone_password = phone.sip_password
         return person
 
+    async def set_activity(self, person: Person, activity: int) -> None:
+        async with transaction(self.sessions) as s:
+            await directory.set_activity(s, person.id, activity)
+
+    async def set_role(self, person: Person, role: int) -> None:
+        async with transaction(self.sessions) as s:
+            await directory.set_role(s, person.id, role)
+
+    async def forward(
+        self, person: Person, target: str | None, activity: int | None = None
+    ) -> None:
+        async with transaction(self.sessions) as s:
+            await directory.set_forwarding(s, person.id, target, activity=activity)
+
+    async def schedule(
+        self, person: Person, activity: int, starts: datetime, ends: datetime
+    ) -> None:
+        async with transaction(self.sessions) as s:
+            await directory.add_scheduled_activity(s, person.id, activity, starts, ends)
+
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -83,5 +106,27 @@ async def messages_of(database_url: str, user_id: int) -> list[dict[str, object]
                 {"u": user_id},
             )
             return [dict(r._mapping) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+async def state_of(database_url: str, user_id: int) -> dict[str, object]:
+    """A user's stored presence state: activity, role and immediate forwarding target."""
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT u.activity, u.role, (SELECT f.target FROM forwardings f"
+                        " WHERE f.user_id = u.id AND f.kind = 'immediate') AS forward"
+                        " FROM users u WHERE u.id = :u"
+                    ),
+                    {"u": user_id},
+                )
+            ).one()
+            return dict(row._mapping)
     finally:
         await engine.dispose()

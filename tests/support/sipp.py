@@ -28,6 +28,8 @@ class SipMessage:
     first_line: str
     headers: dict[str, list[str]]
     body: str
+    at: float = 0.0
+    """When SIPp logged it (seconds since the epoch)."""
 
     @property
     def method(self) -> str | None:
@@ -70,7 +72,9 @@ def uri_user(value: str | None) -> str | None:
 
 def parse_trace(text: str) -> list[SipMessage]:
     messages = []
-    for block in re.split(r"^-{10,}.*$", text, flags=re.M):
+    parts = re.split(r"^-{10,} (\S+ \S+)\s*$", text, flags=re.M)
+    stamps = [0.0] + [_stamp(p) for p in parts[1::2]]
+    for block, at in zip(parts[0::2], stamps, strict=True):
         m = re.search(r"^(UDP|TCP) message (received|sent).*?:\s*\n\n?", block, flags=re.M)
         if not m:
             continue
@@ -83,8 +87,17 @@ def parse_trace(text: str) -> list[SipMessage]:
                 name, _, value = line.partition(":")
                 key = name.strip().lower()
                 headers.setdefault(_COMPACT.get(key, key), []).append(value.strip())
-        messages.append(SipMessage(m.group(2), lines[0].strip(), headers, body))
+        messages.append(SipMessage(m.group(2), lines[0].strip(), headers, body, at))
     return messages
+
+
+def _stamp(text: str) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+    except ValueError:
+        return 0.0
 
 
 @dataclass
@@ -105,10 +118,27 @@ class SippResult:
             if m.direction == "received" and (m.method == what or m.status == what)
         ]
 
+    def seconds_between(self, first: str | int, then: str | int) -> float:
+        """Seconds from the first received ``first`` to the first received ``then``."""
+        return self.received(then)[0].at - self.received(first)[0].at
+
     def final_status(self) -> int | None:
         codes = [m.status for m in self.messages if m.direction == "received" and m.status]
         finals = [c for c in codes if c >= 200]
         return finals[-1] if finals else None
+
+
+def _port_busy(ip: str, port: int) -> bool:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.bind((ip, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return True
+        raise
+    finally:
+        probe.close()
+    return False
 
 
 @dataclass
@@ -158,7 +188,7 @@ class Sipp:
         text = (SCENARIOS / self.scenario).read_text()
         if "@@" not in text:
             return SCENARIOS / self.scenario
-        for key, value in self.keys.items():
+        for key, value in {"sipp_dir": str(SCENARIOS), **self.keys}.items():
             text = text.replace(f"@@{key}@@", str(value))
         if "@@" in text:
             missing = re.findall(r"@@(\w+)@@", text)
@@ -168,6 +198,8 @@ class Sipp:
         return path
 
     async def start(self) -> Sipp:
+        if _port_busy(self.ip, self.port):
+            raise RuntimeError(f"{self.ip}:{self.port} is taken by another process")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._proc = await asyncio.create_subprocess_exec(
             *self.argv(),
@@ -183,15 +215,8 @@ class Sipp:
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.returncode is not None:
                 return
-            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                probe.bind((self.ip, self.port))
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    return
-                raise
-            finally:
-                probe.close()
+            if _port_busy(self.ip, self.port):
+                return
             await asyncio.sleep(0.02)
         raise TimeoutError(f"SIPp did not bind {self.ip}:{self.port}")
 
@@ -218,3 +243,16 @@ class Sipp:
     async def run(self) -> SippResult:
         await self.start()
         return await self.wait()
+
+
+def media_seconds(media: list[str]) -> float:
+    """How long a list of ``sound:vipcall/<lang>/<id>`` prompts plays (from the wav files)."""
+    import wave
+
+    sounds = Path(__file__).resolve().parents[2] / "sounds"
+    total = 0.0
+    for uri in media:
+        rel = uri.split(":", 1)[1].split("/", 1)[1]
+        with wave.open(str(sounds / f"{rel}.wav")) as w:
+            total += w.getnframes() / w.getframerate()
+    return total

@@ -41,6 +41,7 @@ class AppProcess:
             VIPCALL_RING_TIMEOUT=str(self.ring_timeout),
             VIPCALL_SYNC_INTERVAL="0.5",
             VIPCALL_MAX_MESSAGE_SECONDS="20",
+            VIPCALL_MENU_TIMEOUT="2",
             VIPCALL_LOG_LEVEL="DEBUG",
         )
         env.update(self.extra_env)

@@ -152,8 +152,9 @@ class EventStream:
         if self._state == "up":
             log.warning("ARI events: connection lost (%s); reconnecting", reason)
         elif self._state == "init":
-            log.warning("ARI events: cannot connect to %s (%s); retrying", self.client.base_url,
-                        reason)
+            log.warning(
+                "ARI events: cannot connect to %s (%s); retrying", self.client.base_url, reason
+            )
         else:
             log.debug("ARI events: still down (%s)", reason)
         self._state = "down"

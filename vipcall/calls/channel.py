@@ -108,6 +108,29 @@ class Channel:
         pb_id = playback["id"] if isinstance(playback, dict) else str(playback)
         await self.wait_for({"PlaybackFinished"}, timeout, match=pb_id)
 
+    async def prompt_digit(self, media: list[str], timeout: float) -> str | None:
+        """Play the media and return the first key pressed (during the prompt, which it
+        interrupts, or within ``timeout`` seconds after it); ``None`` for no input."""
+        playback = await self._do(self.ari.play(self.id, media))
+        pb_id = playback["id"]
+        deadline = 300.0  # a prompt never plays this long; a bound all the same
+        while True:
+            event = await self.wait_for({"PlaybackFinished", "ChannelDtmfReceived"}, deadline)
+            self.log.debug("menu event %s", event)
+            if event["type"] == "ChannelDtmfReceived":
+                try:
+                    await self.ari.stop_playback(pb_id)
+                except AriError:
+                    pass  # finished meanwhile
+                return str(event["digit"])
+            if _object_id(event) == pb_id:
+                break
+        try:
+            event = await self.wait_for({"ChannelDtmfReceived"}, timeout)
+        except TimeoutError:
+            return None
+        return str(event["digit"])
+
     async def hand_off(self, ring: Ring, called: str | None) -> None:
         """Give the channel to the dialplan to ring the targets; Asterisk bridges the first
         to answer. The channel comes back to us only if nobody answers."""

@@ -13,11 +13,21 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from vipcall.calls import selfservice
 from vipcall.calls.channel import Channel
 from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
 from vipcall.numbers import InvalidNumber, normalize
 from vipcall.prompts.media import sound
-from vipcall.routing.decisions import Announce, Decision, Hangup, Ring, Voicemail
+from vipcall.routing.decisions import (
+    ActivityMenu,
+    Announce,
+    Cause,
+    Decision,
+    Feature,
+    Hangup,
+    Ring,
+    Voicemail,
+)
 from vipcall.routing.rules import NewCall, Policy, after_ringing, route_call
 from vipcall.routing.state import Trunk, User
 from vipcall.voicemail.leave import leave_message
@@ -42,6 +52,15 @@ class CallState(Protocol):
 
     async def user(self, user_id: int) -> User | None: ...
 
+    async def set_activity(self, user_id: int, activity: int) -> None: ...
+
+    async def set_role(self, user_id: int, role: int) -> None: ...
+
+    async def set_forwarding(self, user_id: int, target: str | None) -> None:
+        """Set (``None``: clear) immediate forwarding; raises
+        :class:`vipcall.directory.ForwardRefused` for a refused target."""
+        ...
+
     async def save_message(
         self, user_id: int, caller: str | None, called: str | None, audio: bytes, duration_ms: int
     ) -> int: ...
@@ -55,6 +74,7 @@ class Services:
     db_timeout: float = 0.5
     max_message_seconds: int = 180
     language: str = "fi"
+    menu_timeout: float = 6.0
 
 
 def e164(raw: str, region: str) -> str | None:
@@ -67,7 +87,7 @@ def e164(raw: str, region: str) -> str | None:
 async def new_call(ch: Channel, svc: Services, trunk: Trunk, softphone: str | None) -> str:
     """A call just entered the service: route it and execute the decision."""
     started = time.perf_counter()
-    call = NewCall(trunk, e164(ch.caller, svc.region), e164(ch.exten, svc.region))
+    call = NewCall(trunk, e164(ch.caller, svc.region), e164(ch.exten, svc.region), ch.exten)
     try:
         caller, callee = await _with_timeout(
             svc.state.parties(call.caller, softphone, call.dialled), svc.db_timeout
@@ -79,8 +99,8 @@ async def new_call(ch: Channel, svc: Services, trunk: Trunk, softphone: str | No
         return "fail_open"
     decision = route_call(call, caller, callee, svc.policy)
     DECISION_SECONDS.observe(time.perf_counter() - started)
-    ch.log.info("%s -> %s: %s", call.caller, call.dialled, decision)
-    return await execute(ch, decision, svc, call)
+    ch.log.info("%s -> %s: %s", call.caller, call.dialled or call.raw, decision)
+    return await execute(ch, decision, svc, call, caller or callee)
 
 
 async def unanswered(
@@ -97,26 +117,39 @@ async def unanswered(
     decision = after_ringing(callee, dial_status)
     ch.log.info("unanswered (%s): %s", dial_status, decision)
     call = NewCall(Trunk.PSTN, e164(ch.caller, svc.region), called)
-    return await execute(ch, decision, svc, call)
+    return await execute(ch, decision, svc, call, callee)
 
 
-async def execute(ch: Channel, decision: Decision, svc: Services, call: NewCall) -> str:
-    """Carry out the decision; returns the outcome for the metrics."""
+async def execute(
+    ch: Channel, decision: Decision, svc: Services, call: NewCall, party: User | None
+) -> str:
+    """Carry out the decision; returns the outcome for the metrics. ``party`` is the user
+    the call is about (the caller for their own calls, else the callee): their
+    organisation's language is spoken."""
+    lang = party.org.language if party is not None else svc.language
     match decision:
         case Ring():
             await ch.hand_off(decision, call.dialled)
             return "handed_off"
         case Voicemail(user_id=user_id):
-            await leave_message(ch, user_id, call.caller, call.dialled, svc)
+            await leave_message(ch, user_id, call.caller, call.dialled, svc, lang)
             return "voicemail"
+        case Feature(request=request) if party is not None:
+            return await selfservice.feature(ch, svc, party, request)
+        case ActivityMenu() if party is not None:
+            return await selfservice.activity_menu_call(ch, svc, party)
         case Announce(prompt=prompt, cause=cause):
             await ch.answer()
-            await ch.play([sound(prompt, svc.language)])
+            await ch.play([sound(prompt, lang)])
             await ch.hangup(cause)
             return "announced"
         case Hangup(cause=cause):
             await ch.hangup(cause)
             return "hung_up"
+        case _:
+            ch.log.error("cannot execute %s", decision)
+            await ch.hangup(Cause.FAILURE)
+            return "error"
 
 
 async def _with_timeout(aw: Awaitable[T], timeout: float) -> T:

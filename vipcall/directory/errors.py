@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vipcall.presence.forwarding import Refusal
+
 
 class DirectoryError(Exception):
     """Base class: an expected, user-caused error with a one-line message."""
@@ -38,6 +40,15 @@ class InvalidField(DirectoryError):
 
     def __init__(self, field: str, message: str, *, row: int | None = None) -> None:
         super().__init__(message, field=field, row=row)
+
+
+class ForwardRefused(InvalidField):
+    """A forwarding target the service refuses; ``reason`` says which rule (and which
+    prompt the phone plays)."""
+
+    def __init__(self, reason: Refusal, message: str) -> None:
+        self.reason = reason
+        super().__init__("target", message)
 
 
 class UnknownOrganization(DirectoryError):

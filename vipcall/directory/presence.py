@@ -20,10 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vipcall import numbers
 from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
 from vipcall.directory import validation as v
-from vipcall.directory.errors import InvalidField
+from vipcall.directory.errors import ForwardRefused, InvalidField
 from vipcall.directory.users import get_user
-
-MAX_FORWARD_HOPS = 10
+from vipcall.presence.forwarding import MAX_HOPS, Refusal, forward_refusal
 
 
 def _now() -> datetime:
@@ -55,22 +54,33 @@ async def get_forwardings(session: AsyncSession, user_id: int) -> Sequence[Forwa
 
 
 async def validate_forward_target(session: AsyncSession, user: User, raw: str) -> str:
-    """Normalise a forwarding target and refuse invalid, premium-rate/shared-cost, own and
-    looping targets (A -> B -> ... -> A over immediate forwardings). Returns E.164."""
-    target = v.phone("target", raw)
-    if numbers.is_premium_or_shared_cost(target):
-        raise InvalidField("target", f"{target} is a premium-rate or shared-cost number")
-    own = {user.mobile_number, user.landline_number} - {None}
-    if target in own:
-        raise InvalidField("target", f"{target} is the user's own number")
-    if await _loops(session, own, target):
-        raise InvalidField("target", f"forwarding to {target} would loop back")
+    """Normalise a forwarding target and refuse it by :func:`forward_refusal` (invalid,
+    premium-rate/shared-cost, own number, loop over immediate forwardings). Returns E.164;
+    raises :class:`ForwardRefused` with the reason."""
+    try:
+        target = numbers.normalize(raw)
+    except numbers.InvalidNumber as exc:
+        raise ForwardRefused(Refusal.INVALID_NUMBER, str(exc)) from None
+    own = {n for n in (user.mobile_number, user.landline_number) if n}
+    reason = forward_refusal(own, target, await _next_hops(session, target))
+    if reason is not None:
+        raise ForwardRefused(reason, _REFUSAL_TEXT[reason].format(target=target))
     return target
 
 
-async def _loops(session: AsyncSession, own: Collection[str | None], target: str) -> bool:
-    current = target
-    for _ in range(MAX_FORWARD_HOPS):
+_REFUSAL_TEXT = {
+    Refusal.INVALID_NUMBER: "{target} is not a valid phone number",
+    Refusal.PREMIUM_OR_SHARED_COST: "{target} is a premium-rate or shared-cost number",
+    Refusal.OWN_NUMBER: "{target} is the user's own number",
+    Refusal.LOOP: "forwarding to {target} would loop back",
+}
+
+
+async def _next_hops(session: AsyncSession, start: str) -> dict[str, str]:
+    """Where each number on the immediate-forwarding chain from ``start`` forwards to."""
+    hops: dict[str, str] = {}
+    current = start
+    while current not in hops and len(hops) < MAX_HOPS:
         nxt = await session.scalar(
             select(Forwarding.target)
             .join(User, User.id == Forwarding.user_id)
@@ -80,11 +90,10 @@ async def _loops(session: AsyncSession, own: Collection[str | None], target: str
             )
         )
         if nxt is None:
-            return False
-        if nxt in own:
-            return True
+            break
+        hops[current] = nxt
         current = nxt
-    return True
+    return hops
 
 
 async def set_forwarding(

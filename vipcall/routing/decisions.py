@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vipcall.presence.codes import FeatureRequest
+
 
 class Cause(StrEnum):
     """Hangup causes vipcall gives, as ARI names them (Q.850 code in the comment)."""
@@ -79,4 +81,19 @@ class Hangup:
     cause: Cause
 
 
-Decision = Ring | Voicemail | Announce | Hangup
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """Carry out a feature code the user dialled, confirm with a prompt, hang up."""
+
+    user_id: int
+    request: FeatureRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityMenu:
+    """The activity number's menu: hear the current activity, choose a new one by key."""
+
+    user_id: int
+
+
+Decision = Ring | Voicemail | Announce | Hangup | Feature | ActivityMenu

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from vipcall import directory
+from vipcall.db.engine import session_factory, transaction
 from vipcall.routing.state import Activity, Organization, Role, User
 
 _USER_SQL = """
@@ -26,6 +28,17 @@ SELECT u.id, u.mobile_number, u.landline_number, u.role,
               WHERE f.user_id = u.id AND f.kind = 'activity') AS activity_forwards,
        ARRAY(SELECT p.sip_username FROM softphones p
               WHERE p.user_id = u.id ORDER BY p.seq) AS softphones,
+       ARRAY(WITH RECURSIVE hop(number, depth) AS (
+               SELECT f.target, 1 FROM forwardings f WHERE f.user_id = u.id
+               UNION
+               SELECT f2.target, hop.depth + 1
+                 FROM hop JOIN users u2 ON hop.number IN (u2.mobile_number, u2.landline_number)
+                 JOIN forwardings f2 ON f2.user_id = u2.id AND f2.kind = 'immediate'
+                WHERE hop.depth < 10)
+             SELECT DISTINCT hop.number || '>' || f3.target
+               FROM hop JOIN users u3 ON hop.number IN (u3.mobile_number, u3.landline_number)
+               JOIN forwardings f3 ON f3.user_id = u3.id AND f3.kind = 'immediate'
+       ) AS forward_hops,
        NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                     WHERE gm.user_id = u.id AND g.kind = 'no_voicemail') AS voicemail_enabled,
        u.mobile_number = :caller OR u.id = (SELECT p.user_id FROM softphones p
@@ -80,6 +93,7 @@ def _user(row: Any) -> User:
         activity_forwards=forwards,
         softphones=tuple(row.softphones),
         voicemail_enabled=row.voicemail_enabled,
+        forward_hops=dict(edge.split(">", 1) for edge in row.forward_hops),
     )
 
 
@@ -88,6 +102,21 @@ class DbCallState:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.sessions = session_factory(engine)
+
+    # Writes go through the directory service layer, shared with the CLI and the web API.
+
+    async def set_activity(self, user_id: int, activity: int) -> None:
+        async with transaction(self.sessions) as session:
+            await directory.set_activity(session, user_id, activity)
+
+    async def set_role(self, user_id: int, role: int) -> None:
+        async with transaction(self.sessions) as session:
+            await directory.set_role(session, user_id, role)
+
+    async def set_forwarding(self, user_id: int, target: str | None) -> None:
+        async with transaction(self.sessions) as session:
+            await directory.set_forwarding(session, user_id, target)
 
     async def parties(
         self, caller: str | None, softphone: str | None, dialled: str | None

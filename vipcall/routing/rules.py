@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vipcall.presence.codes import parse_feature_code
+from vipcall.presence.forwarding import forward_refusal
 from vipcall.routing.decisions import (
+    ActivityMenu,
     Announce,
     CallerId,
     Cause,
     Decision,
+    Feature,
     Handset,
     Hangup,
     Pstn,
@@ -30,6 +34,10 @@ class Policy:
     """Seconds a user's phones ring before the call goes to voicemail."""
     outbound_timeout: int | None = None
     """Seconds an outgoing call may ring at the far end; ``None`` means no limit of ours."""
+    activity_number: str = "+358401621486"
+    """Service number for changing the activity by phone."""
+    voicemail_number: str = "+358401621485"
+    """Service number for listening to voicemail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +49,32 @@ class NewCall:
     """Caller's number in E.164, or ``None`` when absent or not a number."""
     dialled: str | None
     """Dialled number in E.164, or ``None`` when it is not a phone number."""
+    raw: str = ""
+    """The digits as dialled (feature codes are not phone numbers)."""
 
 
 def route_call(call: NewCall, caller: User | None, callee: User | None, policy: Policy) -> Decision:
     """Where a new call goes.
 
     A call from a user's own phone (the handset through the mobile core, or a softphone) is
-    that user's outgoing call (:func:`route_outgoing`). Any other call is for the user whose
-    number was dialled (:func:`route_inbound`); a number no user has is not in use.
+    that user's own call: a feature code (``98``...) or the activity number is self-service,
+    anything else an outgoing call (:func:`route_outgoing`). Any other call is for the user
+    whose number was dialled (:func:`route_inbound`); a number no user has is not in use,
+    and the activity number tells a caller who is not a user so.
     """
-    if caller is not None and call.trunk in (Trunk.MOBILE, Trunk.SOFTPHONE):
+    own = caller is not None and call.trunk in (Trunk.MOBILE, Trunk.SOFTPHONE)
+    if call.dialled == policy.activity_number:
+        if caller is not None and own:
+            return ActivityMenu(caller.id)
+        return Announce("not-service-user", Cause.NORMAL)
+    if call.dialled == policy.voicemail_number:
+        # Listening to voicemail comes with the voicemail issue; say so rather than
+        # sending the call out to the PSTN.
+        return Announce("service-unavailable", Cause.FAILURE)
+    if caller is not None and own:
+        request = parse_feature_code(call.raw)
+        if request is not None:
+            return Feature(caller.id, request)
         return route_outgoing(caller, call.dialled, callee, policy)
     if callee is None or call.dialled is None:
         return Announce("number-not-in-use", Cause.UNALLOCATED)
@@ -61,13 +85,15 @@ def route_inbound(callee: User, called: str, policy: Policy) -> Decision:
     """Where a call to one of the callee's numbers goes.
 
     Precedence: immediate forwarding > activity forwarding > landline while red -> voicemail
-    > ring the handset and softphones.
+    > ring the handset and softphones. A forwarding whose target is refused now (it became
+    a loop after it was set) is passed over.
     """
-    if callee.immediate_forward is not None:
-        return Ring((Pstn(callee.immediate_forward),), policy.ring_timeout, callee.id)
-    activity_forward = callee.activity_forwards.get(callee.activity)
-    if activity_forward is not None:
-        return Ring((Pstn(activity_forward),), policy.ring_timeout, callee.id)
+    for target in (callee.immediate_forward, callee.activity_forwards.get(callee.activity)):
+        if (
+            target is not None
+            and forward_refusal(callee.numbers, target, callee.forward_hops) is None
+        ):
+            return Ring((Pstn(target),), policy.ring_timeout, callee.id)
     if called == callee.landline and callee.is_red and callee.voicemail_enabled:
         return Voicemail(callee.id, reason="landline-red")
     return ring_user(callee, policy)
@@ -108,6 +134,13 @@ def outgoing_caller_id(caller: User) -> CallerId:
             return CallerId(caller.mobile, restricted=True)
         case _:
             return CallerId(caller.mobile)
+
+
+def role_falls_back(user: User, role: Role) -> bool:
+    """True when the role's number is not defined, so calls show the mobile number."""
+    return (role == Role.LANDLINE and user.landline is None) or (
+        role == Role.SWITCHBOARD and user.org.switchboard is None
+    )
 
 
 UNANSWERED = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})

@@ -65,6 +65,13 @@ class User:
     softphones: tuple[str, ...] = ()
     """Asterisk endpoint ids of the user's softphones."""
     voicemail_enabled: bool = True
+    forward_hops: dict[str, str] = field(default_factory=dict)
+    """Immediate forwardings of other users reachable from this user's forwarding targets
+    (number -> where its owner forwards), for the loop check when a call is forwarded."""
+
+    @property
+    def numbers(self) -> frozenset[str]:
+        return frozenset(n for n in (self.mobile, self.landline) if n)
 
     @property
     def is_red(self) -> bool:

@@ -25,11 +25,16 @@ MAX_SILENCE = 10
 
 
 async def leave_message(
-    ch: Channel, user_id: int, caller: str | None, called: str | None, svc: Services
+    ch: Channel,
+    user_id: int,
+    caller: str | None,
+    called: str | None,
+    svc: Services,
+    lang: str,
 ) -> None:
     """Greeting, tone, record; the message is kept even if the caller hangs up while speaking."""
     await ch.answer()
-    await ch.play([sound("voicemail-greeting-default", svc.language), sound("beep", svc.language)])
+    await ch.play([sound("voicemail-greeting-default", lang), sound("beep", lang)])
     name = f"vm-{ch.id}"
     try:
         await ch.ari.record(
@@ -58,7 +63,7 @@ async def leave_message(
     else:
         ch.log.info("no message left for user %s", user_id)
     if not ch.gone:
-        await ch.play([sound("goodbye", svc.language)])
+        await ch.play([sound("goodbye", lang)])
         await ch.hangup(Cause.NORMAL)
 
 

@@ -38,7 +38,9 @@ async def test_call_while_the_app_is_down_still_rings_the_handset(
 ) -> None:
     org = await people.org()
     pekka = await people.user(org, landline=True)
-    await eventually(lambda: pekka.mobile in asterisk.cli(f"database get vipcall-ring {pekka.landline}"))
+    await eventually(
+        lambda: pekka.mobile in asterisk.cli(f"database get vipcall-ring {pekka.landline}")
+    )
     vipcall.kill9()
 
     handset = await parties.handset().start()
@@ -98,11 +100,17 @@ async def test_database_trouble_fails_open_to_the_handset(
 ) -> None:
     org = await people.org()
     pekka = await people.user(org, landline=True)
-    await eventually(lambda: pekka.mobile in asterisk.cli(f"database get vipcall-ring {pekka.landline}"))
+    await eventually(
+        lambda: pekka.mobile in asterisk.cli(f"database get vipcall-ring {pekka.landline}")
+    )
     vipcall.stop()
 
     async with silent_database() as silent_url:
-        url = silent_url if database_state == "silent" else "postgresql+asyncpg://postgres@127.0.0.1:9/x"
+        url = (
+            silent_url
+            if database_state == "silent"
+            else "postgresql+asyncpg://postgres@127.0.0.1:9/x"
+        )
         degraded = AppProcess(asterisk, url, tmp_path / "degraded.log", http_port=19109)
         await asyncio.to_thread(degraded.start)
         try:

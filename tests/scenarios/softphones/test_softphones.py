@@ -63,7 +63,9 @@ async def test_softphone_call_to_a_colleague_rings_the_colleague(vipcall, people
     await registered(parties, liisa)
     handset = await parties.handset().start()
 
-    call = await parties.softphone_caller(liisa.softphone, liisa.softphone_password, pekka.mobile).run()
+    call = await parties.softphone_caller(
+        liisa.softphone, liisa.softphone_password, pekka.mobile
+    ).run()
     seen = await handset.wait()
 
     assert call.ok, call.log

@@ -40,7 +40,9 @@ async def test_handset_call_in_national_format_is_normalised(vipcall, people, pa
     assert seen.received("INVITE")[0].request_user == external
 
 
-async def test_handset_call_to_a_colleague_rings_the_colleagues_handset(vipcall, people, parties) -> None:
+async def test_handset_call_to_a_colleague_rings_the_colleagues_handset(
+    vipcall, people, parties
+) -> None:
     org = await people.org()
     maija, pekka = await people.user(org), await people.user(org)
     handset = await parties.handset().start()

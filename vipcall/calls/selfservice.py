@@ -1,0 +1,87 @@
+"""Self-service by phone: feature codes and the activity number's menu."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vipcall.calls.channel import Channel
+from vipcall.directory.errors import ForwardRefused
+from vipcall.presence.codes import (
+    ClearForwarding,
+    FeatureRequest,
+    InvalidCode,
+    SetActivity,
+    SetForwarding,
+    SetRole,
+)
+from vipcall.prompts import activity_menu, activity_saved, forward_refused, sound
+from vipcall.routing.decisions import Cause
+from vipcall.routing.rules import role_falls_back
+from vipcall.routing.state import Activity, User
+
+if TYPE_CHECKING:
+    from vipcall.calls.flows import CallState, Services
+
+#: How many times the menu is offered before the call ends (no input: repeat once).
+MENU_TRIES = 2
+
+
+async def feature(ch: Channel, svc: Services, user: User, request: FeatureRequest) -> str:
+    """Answer, carry out the code, confirm with a prompt, hang up."""
+    await ch.answer()
+    media, outcome = await apply_feature(svc.state, user, request)
+    ch.log.info("feature %s for user %s: %s", request, user.id, outcome)
+    await ch.play(media)
+    await ch.hangup(Cause.NORMAL)
+    return outcome
+
+
+async def apply_feature(
+    state: CallState, user: User, request: FeatureRequest
+) -> tuple[list[str], str]:
+    """Store what the code asks for; the prompt media to confirm it and an outcome label."""
+    lang = user.org.language
+    activated = [sound("feature-activated", lang)]
+    match request:
+        case SetActivity(activity=activity):
+            await state.set_activity(user.id, activity)
+            return activated, "activity_set"
+        case SetRole(role=role):
+            await state.set_role(user.id, role)
+            if role_falls_back(user, role):
+                return [*activated, sound("role-fallback-mobile", lang)], "role_set_fallback"
+            return activated, "role_set"
+        case SetForwarding(target=target):
+            try:
+                await state.set_forwarding(user.id, target)
+            except ForwardRefused as refused:
+                return forward_refused(
+                    refused.reason.value, lang
+                ), f"forward_refused_{refused.reason.name.lower()}"
+            return activated, "forward_set"
+        case ClearForwarding():
+            await state.set_forwarding(user.id, None)
+            return activated, "forward_cleared"
+        case InvalidCode():
+            return [sound("invalid-code", lang)], "invalid_code"
+
+
+async def activity_menu_call(ch: Channel, svc: Services, user: User) -> str:
+    """The activity number: the current activity, then "press 1..8"; the choice is saved
+    and confirmed. No input: the menu once more, then goodbye."""
+    lang = user.org.language
+    await ch.answer()
+    for _ in range(MENU_TRIES):
+        digit = await ch.prompt_digit(activity_menu(int(user.activity), lang), svc.menu_timeout)
+        if digit is not None and digit in "12345678":
+            chosen = Activity(int(digit))
+            await svc.state.set_activity(user.id, chosen)
+            ch.log.info("activity of user %s set to %s by the menu", user.id, chosen.name)
+            await ch.play(activity_saved(int(chosen), lang))
+            await ch.hangup(Cause.NORMAL)
+            return "activity_set"
+        if digit is not None:
+            await ch.play([sound("invalid-choice", lang)])
+    await ch.play([sound("no-input-goodbye", lang)])
+    await ch.hangup(Cause.NORMAL)
+    return "menu_no_input"

@@ -1,0 +1,64 @@
+"""Feature codes dialled from a user's own handset or softphone.
+
+``983`` + n (1..8) sets the activity, ``984`` + n (1..5) the role, ``987`` + number sets
+immediate forwarding and ``987`` alone clears it. Anything else starting with ``98`` is an
+invalid code: Finnish numbers start with 0, +, 00 or 1 (emergency/service), so no real
+number is taken for a code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vipcall.routing.state import Activity, Role
+
+PREFIX = "98"
+
+
+@dataclass(frozen=True, slots=True)
+class SetActivity:
+    activity: Activity
+
+
+@dataclass(frozen=True, slots=True)
+class SetRole:
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class SetForwarding:
+    target: str
+    """As dialled; validated and normalised when applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearForwarding:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidCode:
+    dialled: str
+
+
+FeatureRequest = SetActivity | SetRole | SetForwarding | ClearForwarding | InvalidCode
+
+
+def is_feature_code(dialled: str) -> bool:
+    return dialled.startswith(PREFIX)
+
+
+def parse_feature_code(dialled: str) -> FeatureRequest | None:
+    """The request a dialled string makes, ``None`` when it is not a feature code."""
+    if not is_feature_code(dialled):
+        return None
+    code, rest = dialled[:3], dialled[3:]
+    if code == "983" and len(rest) == 1 and rest.isdigit() and 1 <= int(rest) <= 8:
+        return SetActivity(Activity(int(rest)))
+    if code == "984" and len(rest) == 1 and rest.isdigit() and 1 <= int(rest) <= 5:
+        return SetRole(Role(int(rest)))
+    if code == "987":
+        if rest == "":
+            return ClearForwarding()
+        return SetForwarding(rest)
+    return InvalidCode(dialled)
