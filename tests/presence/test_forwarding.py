@@ -29,16 +29,26 @@ def test_own_numbers_are_refused() -> None:
 
 
 def test_a_forwards_to_b_and_b_forwards_to_a_is_a_loop() -> None:
-    assert forward_refusal(OWN, B, {B: A_MOBILE}) == Refusal.LOOP
+    assert forward_refusal(OWN, B, {B: [A_MOBILE]}) == Refusal.LOOP
 
 
 def test_longer_loops_are_refused_too() -> None:
-    assert forward_refusal(OWN, B, {B: C, C: A_LANDLINE}) == Refusal.LOOP
+    assert forward_refusal(OWN, B, {B: [C], C: [A_LANDLINE]}) == Refusal.LOOP
 
 
 def test_a_chain_that_ends_elsewhere_is_fine() -> None:
-    assert forward_refusal(OWN, B, {B: C}) is None
+    assert forward_refusal(OWN, B, {B: [C]}) is None
 
 
 def test_a_cycle_not_through_the_user_is_cut_off_as_a_loop() -> None:
-    assert forward_refusal(OWN, B, {B: C, C: B}) == Refusal.LOOP
+    assert forward_refusal(OWN, B, {B: [C], C: [B]}) == Refusal.LOOP
+
+
+def test_a_loop_through_an_activity_bound_forwarding_is_refused() -> None:
+    """B forwards to A only while in a meeting: B can switch it on any time."""
+    assert forward_refusal(OWN, B, {B: [C, A_MOBILE]}) == Refusal.LOOP
+
+
+def test_two_ways_to_the_same_number_are_not_a_loop() -> None:
+    d, e = "+358451113333", "+358451114444"
+    assert forward_refusal(OWN, B, {B: [C, d], C: [e], d: [e]}) is None

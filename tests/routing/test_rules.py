@@ -239,7 +239,7 @@ def test_activity_number_from_someone_else_says_not_a_service_user() -> None:
 
 
 def test_forwarding_that_became_a_loop_is_passed_over_when_the_call_comes() -> None:
-    callee = user(immediate_forward=COLLEAGUE_MOBILE, forward_hops={COLLEAGUE_MOBILE: MOBILE})
+    callee = user(immediate_forward=COLLEAGUE_MOBILE, forward_hops={COLLEAGUE_MOBILE: (MOBILE,)})
     assert route_inbound(callee, MOBILE, POLICY) == Ring((Handset(MOBILE),), 30, 7)
 
 

@@ -115,7 +115,8 @@ class Parties:
     def softphone_caller(self, endpoint: str, password: str, dialled: str, **keys: object) -> Sipp:
         return self._sipp(
             scenario="uac_call_auth.xml", ip=SOFTPHONES, port=next(self._ports), remote=ASTERISK,
-            service=dialled, auth=(endpoint, password), keys={"from": endpoint, "hold": "1000", **keys},
+            service=dialled, auth=(endpoint, password),
+            keys={"from": endpoint, "hold": "1000", **keys},
         )  # fmt: skip
 
     def softphone_registration(self, endpoint: str, password: str, contact_port: int) -> Sipp:

@@ -1,7 +1,9 @@
 """Writes ``speech_20s_pcma.pcap``: 20 s of RTP (PCMA, 20 ms packets, one SSRC) carrying a
 400 Hz tone, for SIPp's ``play_pcap_audio`` — a caller who keeps talking. SIPp's own
 g711a.pcap lasts 7 s; replaying it restarts the RTP sequence and timestamps, and in a
-measured run the voicemail recording then ended at the restart. Run: ``python tests/sipp/make_speech_pcap.py``."""
+measured run the voicemail recording then ended at the restart.
+
+Run: ``python tests/sipp/make_speech_pcap.py``."""
 
 from __future__ import annotations
 

@@ -76,23 +76,24 @@ _REFUSAL_TEXT = {
 }
 
 
-async def _next_hops(session: AsyncSession, start: str) -> dict[str, str]:
-    """Where each number on the immediate-forwarding chain from ``start`` forwards to."""
-    hops: dict[str, str] = {}
-    current = start
-    while current not in hops and len(hops) < MAX_HOPS:
-        nxt = await session.scalar(
-            select(Forwarding.target)
-            .join(User, User.id == Forwarding.user_id)
-            .where(
-                Forwarding.kind == "immediate",
-                (User.mobile_number == current) | (User.landline_number == current),
-            )
+async def _next_hops(session: AsyncSession, start: str) -> dict[str, list[str]]:
+    """Where each number reachable by forwarding from ``start`` forwards to (immediate and
+    activity-bound forwardings alike)."""
+    hops: dict[str, list[str]] = {}
+    frontier = [start]
+    while frontier and len(hops) < MAX_HOPS * 4:
+        rows = await session.execute(
+            select(User.mobile_number, User.landline_number, Forwarding.target)
+            .join(Forwarding, Forwarding.user_id == User.id)
+            .where(User.mobile_number.in_(frontier) | User.landline_number.in_(frontier))
         )
-        if nxt is None:
-            break
-        hops[current] = nxt
-        current = nxt
+        reached: list[str] = []
+        for mobile, landline, target in rows:
+            for number in (mobile, landline):
+                if number in frontier:
+                    hops.setdefault(number, []).append(target)
+            reached.append(target)
+        frontier = [n for n in dict.fromkeys(reached) if n not in hops]
     return hops
 
 

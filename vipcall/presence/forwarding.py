@@ -25,24 +25,33 @@ class Refusal(StrEnum):
 
 
 def forward_refusal(
-    own: Collection[str], target: str, next_hop: Mapping[str, str]
+    own: Collection[str], target: str, next_hops: Mapping[str, Collection[str]]
 ) -> Refusal | None:
     """Why forwarding a user whose numbers are ``own`` to ``target`` (E.164) is refused, or
     ``None`` when it is allowed.
 
-    ``next_hop`` maps a number to where its owner forwards immediately; following it from
-    the target back to one of ``own`` is a loop (A -> B -> A, or longer).
+    ``next_hops`` maps a number to the targets its owner forwards to (immediately or bound to
+    any activity: an activity can be switched on at any time). Reaching one of ``own`` by
+    following them from the target is a loop (A -> B -> A, or longer).
     """
     if numbers.is_premium_or_shared_cost(target):
         return Refusal.PREMIUM_OR_SHARED_COST
     if target in own:
         return Refusal.OWN_NUMBER
-    current = target
-    for _ in range(MAX_HOPS):
-        nxt = next_hop.get(current)
-        if nxt is None:
-            return None
-        if nxt in own:
-            return Refusal.LOOP
-        current = nxt
-    return Refusal.LOOP  # a chain this long is as good as a loop
+    return Refusal.LOOP if _loops(own, target, next_hops, frozenset({target})) else None
+
+
+def _loops(
+    own: Collection[str],
+    number: str,
+    next_hops: Mapping[str, Collection[str]],
+    path: frozenset[str],
+) -> bool:
+    """True when following forwardings from ``number`` comes back to the user, goes round a
+    cycle of other users (the call would circle forever) or runs longer than MAX_HOPS."""
+    if len(path) > MAX_HOPS:
+        return True
+    for nxt in next_hops.get(number, ()):
+        if nxt in own or nxt in path or _loops(own, nxt, next_hops, path | {nxt}):
+            return True
+    return False

@@ -33,11 +33,11 @@ SELECT u.id, u.mobile_number, u.landline_number, u.role,
                UNION
                SELECT f2.target, hop.depth + 1
                  FROM hop JOIN users u2 ON hop.number IN (u2.mobile_number, u2.landline_number)
-                 JOIN forwardings f2 ON f2.user_id = u2.id AND f2.kind = 'immediate'
+                 JOIN forwardings f2 ON f2.user_id = u2.id
                 WHERE hop.depth < 10)
              SELECT DISTINCT hop.number || '>' || f3.target
                FROM hop JOIN users u3 ON hop.number IN (u3.mobile_number, u3.landline_number)
-               JOIN forwardings f3 ON f3.user_id = u3.id AND f3.kind = 'immediate'
+               JOIN forwardings f3 ON f3.user_id = u3.id
        ) AS forward_hops,
        NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                     WHERE gm.user_id = u.id AND g.kind = 'no_voicemail') AS voicemail_enabled,
@@ -93,8 +93,16 @@ def _user(row: Any) -> User:
         activity_forwards=forwards,
         softphones=tuple(row.softphones),
         voicemail_enabled=row.voicemail_enabled,
-        forward_hops=dict(edge.split(">", 1) for edge in row.forward_hops),
+        forward_hops=_hops(row.forward_hops),
     )
+
+
+def _hops(edges: list[str]) -> dict[str, tuple[str, ...]]:
+    hops: dict[str, tuple[str, ...]] = {}
+    for edge in edges:
+        number, _, target = edge.partition(">")
+        hops[number] = (*hops.get(number, ()), target)
+    return hops
 
 
 class DbCallState:

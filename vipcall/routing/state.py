@@ -65,9 +65,9 @@ class User:
     softphones: tuple[str, ...] = ()
     """Asterisk endpoint ids of the user's softphones."""
     voicemail_enabled: bool = True
-    forward_hops: dict[str, str] = field(default_factory=dict)
-    """Immediate forwardings of other users reachable from this user's forwarding targets
-    (number -> where its owner forwards), for the loop check when a call is forwarded."""
+    forward_hops: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Forwardings of other users reachable from this user's forwarding targets (number ->
+    where its owner forwards), for the loop check when a call is forwarded."""
 
     @property
     def numbers(self) -> frozenset[str]:
