@@ -163,5 +163,5 @@ def _object_id(event: dict[str, Any]) -> str | None:
     for key in ("playback", "recording"):
         obj = event.get(key)
         if obj is not None:
-            return obj.get("id") or obj.get("name")
+            return str(obj.get("id") or obj.get("name") or "") or None
     return None

@@ -21,6 +21,7 @@ from vipcall.routing.decisions import (
     Pstn,
     Ring,
     Softphone,
+    Target,
     Voicemail,
 )
 from vipcall.routing.state import Role, Trunk, User
@@ -101,7 +102,7 @@ def route_inbound(callee: User, called: str, policy: Policy) -> Decision:
 
 def ring_user(user: User, policy: Policy, caller_id: CallerId | None = None) -> Ring:
     """Ring the user's handset and every softphone at once."""
-    targets = (Handset(user.mobile), *(Softphone(e) for e in user.softphones))
+    targets: tuple[Target, ...] = (Handset(user.mobile), *(Softphone(e) for e in user.softphones))
     return Ring(targets, policy.ring_timeout, user.id, caller_id)
 
 
