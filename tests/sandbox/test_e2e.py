@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from vipcall.provisioning import SoftphoneAccount, endpoint_fields
 from vipcall.sandbox import Instance
 from vipcall.sandbox.instance import PROJECT_DIR
 
@@ -177,25 +178,9 @@ SOFTPHONE_PASSWORD = "pw-Xy7"
 
 @pytest.fixture
 def softphone(sandbox: Instance) -> Iterator[str]:
-    """A softphone pushed the way the app does it (vipcall/provisioning.py), removed after."""
+    """A softphone pushed with the app's own fields (vipcall/provisioning.py), removed after."""
     ep = SOFTPHONE
-    objects = {
-        "auth": {"auth_type": "userpass", "username": ep, "password": SOFTPHONE_PASSWORD},
-        "aor": {"max_contacts": "5", "remove_existing": "yes", "qualify_frequency": "0"},
-        "endpoint": {
-            "transport": "transport-udp",
-            "context": "vipcall-softphone",
-            "disallow": "all",
-            "allow": "ulaw,alaw,gsm",
-            "auth": ep,
-            "aors": ep,
-            "direct_media": "no",
-            "dtmf_mode": "rfc4733",
-            "rtp_symmetric": "yes",
-            "force_rport": "yes",
-            "rewrite_contact": "yes",
-        },
-    }
+    objects = endpoint_fields(SoftphoneAccount(ep, SOFTPHONE_PASSWORD))
     try:
         for kind, fields in objects.items():
             sandbox.ari(
