@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from vipcall.calls.channel import Channel
@@ -22,15 +23,24 @@ from vipcall.routing.state import Activity, User
 if TYPE_CHECKING:
     from vipcall.calls.flows import CallState, Services
 
+#: Seconds a feature code's write may take before the caller is told it failed.
+WRITE_TIMEOUT = 5.0
 #: How many times the menu is offered before the call ends (no input: repeat once).
 MENU_TRIES = 2
 
 
 async def feature(ch: Channel, svc: Services, user: User, request: FeatureRequest) -> str:
-    """Answer, carry out the code, confirm with a prompt, hang up."""
-    await ch.answer()
-    media, outcome = await apply_feature(svc.state, user, request)
+    """Carry out the code (while the caller hears ringing), then answer and confirm with a
+    prompt right away, and hang up."""
+    try:
+        media, outcome = await asyncio.wait_for(
+            apply_feature(svc.state, user, request), WRITE_TIMEOUT
+        )
+    except Exception as exc:  # noqa: BLE001 - the caller hears that it did not work
+        ch.log.error("feature %s for user %s failed: %r", request, user.id, exc)
+        media, outcome = [sound("technical-error", user.org.language)], "feature_failed"
     ch.log.info("feature %s for user %s: %s", request, user.id, outcome)
+    await ch.answer()
     await ch.play(media)
     await ch.hangup(Cause.NORMAL)
     return outcome
@@ -75,7 +85,13 @@ async def activity_menu_call(ch: Channel, svc: Services, user: User) -> str:
         digit = await ch.prompt_digit(activity_menu(int(user.activity), lang), svc.menu_timeout)
         if digit is not None and digit in "12345678":
             chosen = Activity(int(digit))
-            await svc.state.set_activity(user.id, chosen)
+            try:
+                await asyncio.wait_for(svc.state.set_activity(user.id, chosen), WRITE_TIMEOUT)
+            except Exception as exc:  # noqa: BLE001 - the caller hears that it did not work
+                ch.log.error("saving activity %s for user %s failed: %r", chosen, user.id, exc)
+                await ch.play([sound("technical-error", lang)])
+                await ch.hangup(Cause.FAILURE)
+                return "menu_failed"
             ch.log.info("activity of user %s set to %s by the menu", user.id, chosen.name)
             await ch.play(activity_saved(int(chosen), lang))
             await ch.hangup(Cause.NORMAL)
