@@ -128,3 +128,21 @@ async def test_database_trouble_fails_open_to_the_handset(
         line.startswith("vipcall_fail_open_total") and not line.rstrip().endswith(" 0.0")
         for line in metrics.splitlines()
     ), metrics
+
+
+async def test_feature_code_while_the_app_is_down_is_not_dialled_out(
+    vipcall, people, parties, database
+) -> None:
+    from tests.support.people import state_of
+
+    org = await people.org()
+    maija = await people.user(org)
+    vipcall.kill9()
+
+    far_end = await parties.pstn_far_end().start()
+    call = await parties.handset_caller(maija.mobile, "9833", "uac_until_bye.xml").run()
+    far_end.kill()
+
+    assert call.ok, call.log
+    assert not (await far_end.wait()).received("INVITE")
+    assert (await state_of(database, maija.id))["activity"] == 1
