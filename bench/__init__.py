@@ -1,0 +1,1 @@
+"""vipcall benchmark: ``python -m bench.run`` (see bench/README.md)."""
