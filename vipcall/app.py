@@ -26,7 +26,7 @@ from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, RECONCILED
 from vipcall.numbers import normalize
 from vipcall.provisioning import Provisioner
 from vipcall.routing.decisions import Cause
-from vipcall.routing.lookup import DbCallState
+from vipcall.routing.lookup import DbCallState, create_pool
 from vipcall.routing.rules import Policy
 from vipcall.routing.state import Trunk
 
@@ -204,9 +204,10 @@ def configure_logging(level: str) -> None:
 
 async def serve(settings: Settings) -> None:
     engine = create_engine(settings.database_url, pool_pre_ping=False, pool_size=10)
+    pool = await create_pool(settings.database_url)
     ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
     svc = flows.Services(
-        state=DbCallState(engine),
+        state=DbCallState(pool, engine),
         policy=Policy(
             ring_timeout=settings.ring_timeout,
             activity_number=normalize(settings.activity_number, settings.region),
@@ -246,6 +247,10 @@ async def serve(settings: Settings) -> None:
         ARI_CONNECTED.set(0)
         await runner.cleanup()
         await ari.close()
+        try:
+            await asyncio.wait_for(pool.close(), 5)
+        except TimeoutError:
+            pool.terminate()
         await engine.dispose()
 
 
