@@ -1,19 +1,26 @@
 """A tiny in-process fake ARI server (REST + events websocket) for fast unit tests.
 
 It only answers what the tests script; the same behaviours are checked against a real
-Asterisk 22 in ``test_real_asterisk.py`` (marked e2e).
+Asterisk 22 in ``test_real_asterisk.py`` (marked e2e). Like Asterisk 22.4+, it also
+answers ``RESTRequest`` messages on the events websocket with ``RESTResponse`` (same
+routes; binary bodies answer 406), unless ``ws_rest`` is off (an older Asterisk: the
+message is ignored).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from aiohttp import web
+
+from vipcall.ari import AriClient, EventStream
 
 USER, PASSWORD, APP = "vipcall", "s3cret", "vipcall"
 
@@ -24,6 +31,7 @@ class Seen:
     path: str  # raw (still percent-encoded) path below /ari
     query: list[tuple[str, str]]
     body: Any
+    via: str = "http"  # or "ws"
 
 
 @dataclass
@@ -37,12 +45,18 @@ class FakeAri:
     ws_accepts: int = 0
     ws_status: int = 101  # anything else: refuse the handshake with that status
     ws_on_open: list[dict[str, Any]] = field(default_factory=list)  # sent on every connect
+    ws_rest: bool = True  # answer RESTRequest messages (False: ignore them, like Asterisk <22.4)
+    ws_raw_sent: list[str] = field(default_factory=list)  # raw RESTRequest texts received
+    on_ws_request: Callable[[Seen], Any] | None = None  # hook, e.g. to drop the socket
     runner: web.AppRunner | None = None
     site: web.TCPSite | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/ari"
+
+    def __post_init__(self) -> None:
+        self.route("GET", "/asterisk/ping", 200, {"ping": "pong"})
 
     def route(
         self, method: str, path: str, status: int, body: Any = None, delay: float = 0.0
@@ -76,9 +90,57 @@ class FakeAri:
         self.sockets.append(ws)
         for event in self.ws_on_open:
             await ws.send_str(json.dumps(event))
-        async for _ in ws:
-            pass
+        tasks: set[asyncio.Task[None]] = set()
+        async for msg in ws:
+            if msg.type is not web.WSMsgType.TEXT:
+                continue
+            self.ws_raw_sent.append(msg.data)
+            doc = json.loads(msg.data)
+            if doc.get("type") != "RESTRequest" or not self.ws_rest:
+                continue
+            task = asyncio.create_task(self._ws_rest_answer(ws, doc))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        for task in list(tasks):
+            task.cancel()
         return ws
+
+    async def _ws_rest_answer(self, ws: web.WebSocketResponse, doc: dict[str, Any]) -> None:
+        uri, _, query = doc["uri"].partition("?")
+        path = "/" + uri
+        body: Any = None
+        if doc.get("message_body"):
+            assert doc.get("content_type") == "application/json"
+            body = json.loads(doc["message_body"])
+        # Asterisk decodes the query like a form (%XX and "+").
+        seen = Seen(doc["method"], path, parse_qsl(query, keep_blank_values=True), body, "ws")
+        self.requests.append(seen)
+        if self.on_ws_request is not None:
+            res = self.on_ws_request(seen)
+            if asyncio.iscoroutine(res):
+                await res
+        status, payload, delay = self.routes.get((doc["method"], path), (204, None, 0.0))
+        if delay:
+            await asyncio.sleep(delay)
+        reasons = {200: "OK", 204: "No Content", 404: "Not Found", 406: "Not Acceptable"}
+        answer: dict[str, Any] = {
+            "type": "RESTResponse",
+            "transaction_id": doc.get("transaction_id", ""),
+            "request_id": doc.get("request_id", ""),
+            "status_code": status,
+            "reason_phrase": reasons.get(status, "Whatever"),
+            "uri": uri,
+        }
+        if isinstance(payload, bytes):
+            # Asterisk: "Not Acceptable.  Use HTTP GET" for file bodies.
+            answer["status_code"] = 406
+            answer["reason_phrase"] = "Not Acceptable.  Use HTTP GET"
+        elif payload is not None:
+            answer["content_type"] = "application/json"
+            answer["message_body"] = json.dumps(payload, separators=(",", ":"))
+        answer.update(application=APP, timestamp="2026-01-01T00:00:00.000+0000")
+        if not ws.closed:
+            await ws.send_str(json.dumps(answer, separators=(",", ":")))
 
     async def send(self, event: dict[str, Any]) -> None:
         for ws in list(self.sockets):
@@ -141,3 +203,35 @@ async def _wait_until(predicate: Any, timeout: float = 3.0) -> None:
 def wait_until() -> Any:
     """Poll ``predicate()`` until true (tests cross sockets, so they must wait a little)."""
     return _wait_until
+
+
+@asynccontextmanager
+async def ari_client(
+    fake: FakeAri, transport: str, **kw: Any
+) -> AsyncIterator[tuple[AriClient, EventStream | None]]:
+    """An AriClient whose requests go over ``transport`` ("http" or "ws").
+
+    For "ws" an EventStream runs and the context is entered once the websocket
+    transport is in use (after the probe)."""
+    client = AriClient(fake.base_url, USER, PASSWORD, APP, **kw)
+    if transport == "http":
+        try:
+            yield client, None
+        finally:
+            await client.close()
+        return
+    stream = client.events(backoff_initial=0.05, backoff_max=0.4)
+    task = asyncio.create_task(stream.run(lambda ev: None))
+    try:
+        await _wait_until(lambda: client.ws_transport is not None)
+        yield client, stream
+    finally:
+        stream.stop()
+        await asyncio.wait_for(task, 3)
+        await client.close()
+
+
+@pytest.fixture(params=["http", "ws"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Run a test over both REST transports."""
+    return str(request.param)

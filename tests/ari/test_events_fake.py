@@ -178,3 +178,84 @@ async def test_stop_while_down_returns_promptly(wait_until: Any) -> None:
     stream.stop()
     await asyncio.wait_for(task, 1.0)
     await client.close()
+
+
+# -- cheap intake (skip_types) and REST responses -----------------------------------
+
+
+async def test_skip_types_dropped_before_parsing(fake_ari: Any, wait_until: Any) -> None:
+    """Both layouts Asterisk uses: "type" first, and "type" after other keys
+    (ChannelVarset on Asterisk 22.10). Other events, including ones that carry the
+    skipped name in a string value, still arrive."""
+    got: list[str] = []
+    parsed: list[Any] = []
+    import vipcall.ari.events as events_mod
+
+    real_loads = events_mod._loads
+
+    def counting_loads(data: Any) -> Any:
+        parsed.append(data)
+        return real_loads(data)
+
+    events_mod._loads = counting_loads  # type: ignore[assignment]
+    try:
+        async with running(
+            fake_ari, lambda ev: got.append(ev["type"]), skip_types=frozenset({"ChannelVarset"})
+        ) as stream:
+            await asyncio.wait_for(stream.ready.wait(), 3)
+            for ws in fake_ari.sockets:
+                await ws.send_str('{"variable":"X","value":"1","type":"ChannelVarset","n":1}')
+                await ws.send_str('{"type":"ChannelVarset","variable":"Y","value":"2"}')
+                await ws.send_str('{"type":"ChannelVarsetX","n":2}')
+                await ws.send_str(
+                    '{"type":"StasisStart","args":["\\"type\\":\\"ChannelVarset\\""]}'
+                )
+                await ws.send_str('{"variable":"Z","type":"ChannelDtmfReceived"}')
+                # pretty-printed: not found cheaply, still filtered after parsing
+                await ws.send_str('{\n  "type": "ChannelVarset",\n  "variable": "P"\n}')
+                await ws.send_str('{"type":"End"}')
+            await wait_until(lambda: "End" in got)
+    finally:
+        events_mod._loads = real_loads  # type: ignore[assignment]
+    assert got == ["ChannelVarsetX", "StasisStart", "ChannelDtmfReceived", "End"]
+    assert not any('"value":"1"' in d or '"value":"2"' in d for d in parsed if isinstance(d, str))
+
+
+async def test_rest_responses_never_reach_handler(fake_ari: Any, wait_until: Any) -> None:
+    got: list[str] = []
+    async with running(fake_ari, lambda ev: got.append(ev["type"])) as stream:
+        await wait_until(lambda: stream.client.ws_transport is not None)
+        await stream.client.answer("c1")
+        # an unsolicited/late RESTResponse is dropped too
+        await fake_ari.send({"type": "RESTResponse", "request_id": "nobody", "status_code": 204})
+        await fake_ari.send({"type": "End"})
+        await wait_until(lambda: got == ["End"])
+
+
+async def test_on_connect_can_use_ws_rest(fake_ari: Any, wait_until: Any) -> None:
+    """Events are buffered while on_connect runs, but REST responses are not: an
+    on_connect that waits for the websocket transport and uses it must not deadlock."""
+    fake_ari.ws_on_open = [{"type": "E", "n": 0}]
+    fake_ari.route("GET", "/channels", 200, [{"id": "c1"}])
+    got: list[int] = []
+    listed: list[Any] = []
+    holder: dict[str, AriClient] = {}
+
+    async def on_connect() -> None:
+        client = holder["client"]
+        await wait_until(lambda: client.ws_transport is not None)
+        listed.append(await client.list_channels())
+
+    client = AriClient(fake_ari.base_url, USER, PASSWORD, APP)
+    holder["client"] = client
+    stream = client.events(backoff_initial=0.05)
+    task = asyncio.create_task(stream.run(lambda ev: got.append(ev["n"]), on_connect))
+    try:
+        await asyncio.wait_for(stream.ready.wait(), 3)
+        await wait_until(lambda: got == [0])
+    finally:
+        stream.stop()
+        await asyncio.wait_for(task, 3)
+        await client.close()
+    assert listed == [[{"id": "c1"}]]
+    assert next(r for r in fake_ari.requests if r.path == "/channels").via == "ws"

@@ -1,5 +1,17 @@
 """Thin asyncio ARI REST client.
 
+Two transports for the same requests (same paths, same results, same errors):
+
+* **REST over the events websocket** (Asterisk 22.4.0+ / 21.9.0+ / 20.14.0+): while an
+  :class:`~vipcall.ari.events.EventStream` of this client is connected and Asterisk
+  answered its probe, :meth:`AriClient.request` sends ``{"type": "RESTRequest", ...}``
+  over that websocket and awaits the ``RESTResponse`` with the same ``request_id``. On
+  loopback this costs a fraction of the CPU of an aiohttp HTTP request. Binary bodies
+  (``raw=True``: stored recording files) cannot travel over it (Asterisk answers 406),
+  so those always use HTTP.
+* **HTTP** (one keep-alive aiohttp session): when the websocket is down, not yet probed,
+  not supported by the server, or ``rest_over_websocket=False``.
+
 Why our own: the third-party ARI libraries either don't import on 3.11 or misbehave on
 an Asterisk restart (see /work/shared/asterisk-sandbox.md), and ARI is only a few dozen
 REST calls. Design goals: one keep-alive aiohttp session, no model objects (responses are
@@ -10,7 +22,11 @@ re-encoding, and errors mapped to :mod:`vipcall.ari.errors` so call flows can te
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import itertools
+import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -32,6 +48,8 @@ from .models import (
 
 if TYPE_CHECKING:
     from .events import EventStream
+
+log = logging.getLogger(__name__)
 
 try:  # orjson is ~5x faster than json for ARI's small documents.
     import orjson
@@ -56,6 +74,102 @@ ParamValue = str | int | float | bool | None
 Params = Mapping[str, ParamValue] | Sequence[tuple[str, ParamValue]]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class _NotSent(Exception):
+    """The websocket transport could not send the request (it never left): use HTTP."""
+
+
+class _WsLost(Exception):
+    """The websocket closed while the request was waiting for its response."""
+
+
+def _expire(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())
+
+
+class WsRestTransport:
+    """ARI REST over one connected events websocket (one per connection).
+
+    Requests are ``RESTRequest`` TEXT frames; each gets a future in :attr:`pending`
+    keyed by its ``request_id``, resolved by :meth:`feed` when the EventStream receives
+    the matching ``RESTResponse``; :meth:`fail_all` fails them when the socket goes.
+    Verified shapes (Asterisk 22.10)::
+
+        -> {"type":"RESTRequest","request_id":"r1","method":"GET","uri":"channels/x?a=b",
+            "content_type":"application/json","message_body":"{...}"}   # body optional
+        <- {"type":"RESTResponse","transaction_id":"","request_id":"r1","status_code":404,
+            "reason_phrase":"Not Found","uri":"channels/x","content_type":"application/json",
+            "message_body":"{\"message\":\"Channel not found\"}","application":"vipcall",
+            "timestamp":"...","asterisk_id":"..."}   # no content_type/message_body on 204
+    """
+
+    __slots__ = ("ws", "pending", "closed", "_ids", "_prefix", "_loop", "_send")
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.closed = False
+        self._ids = itertools.count(1)
+        # Per-connection prefix: a late answer can never match a newer request.
+        self._prefix = os.urandom(3).hex() + "-"
+        self._loop = asyncio.get_running_loop()
+        self._send = ws.send_frame
+
+    async def call(
+        self, method: str, path: str, query: str, data: bytes | None, timeout: float
+    ) -> dict[str, Any]:
+        """Send one request, return the raw ``RESTResponse`` dict.
+
+        Raises :class:`_NotSent` (nothing left: retry over HTTP), :class:`TimeoutError`
+        or :class:`_WsLost`.
+        """
+        if self.closed:
+            raise _NotSent
+        rid = self._prefix + str(next(self._ids))
+        msg: dict[str, Any] = {
+            "type": "RESTRequest",
+            "request_id": rid,
+            "method": method,
+            # ARI wants the URI relative to /ari, without the leading "/".
+            "uri": f"{path[1:]}?{query}" if query else path[1:],
+        }
+        if data is not None:
+            msg["content_type"] = "application/json"
+            msg["message_body"] = data.decode()
+        fut: asyncio.Future[dict[str, Any]] = self._loop.create_future()
+        pending = self.pending
+        pending[rid] = fut
+        try:
+            await self._send(_dumps(msg), aiohttp.WSMsgType.TEXT)
+        except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+            pending.pop(rid, None)
+            if fut.done():  # fail_all() ran meanwhile: don't leave an unretrieved error
+                fut.exception()
+            raise _NotSent from exc
+        handle = self._loop.call_later(timeout, _expire, fut)
+        try:
+            return await fut
+        finally:
+            handle.cancel()
+            pending.pop(rid, None)
+
+    def feed(self, response: dict[str, Any]) -> None:
+        """Resolve the request a ``RESTResponse`` answers (late/unknown ones are dropped)."""
+        fut = self.pending.pop(response.get("request_id", ""), None)
+        if fut is None:
+            log.debug("ARI: RESTResponse for no pending request (%s)", response.get("request_id"))
+        elif not fut.done():
+            fut.set_result(response)
+
+    def fail_all(self, reason: str) -> None:
+        """The websocket is gone: every waiting request fails, later ones go to HTTP."""
+        self.closed = True
+        pending, self.pending = self.pending, {}
+        for fut in pending.values():
+            if not fut.done():
+                fut.set_exception(_WsLost(reason))
 
 
 def _q(segment: str) -> str:
@@ -96,6 +210,7 @@ class AriClient:
         *,
         request_timeout: float = 5.0,
         max_connections: int = 64,
+        rest_over_websocket: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user = user
@@ -106,6 +221,16 @@ class AriClient:
         #: Pre-computed Basic auth header (aiohttp's ``auth=`` is deprecated).
         self.authorization = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         self._session: aiohttp.ClientSession | None = None
+        #: Send REST requests over the events websocket when an EventStream of this client
+        #: is connected and Asterisk supports it (22.4.0+); HTTP otherwise.
+        self.rest_over_websocket = rest_over_websocket
+        #: The websocket transport in use, if any (set/cleared by the EventStream).
+        self.ws_transport: WsRestTransport | None = None
+
+    @property
+    def transport(self) -> str:
+        """``"websocket"`` or ``"http"``: where the next (non-binary) request goes."""
+        return "websocket" if self.ws_transport is not None else "http"
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -174,16 +299,38 @@ class AriClient:
         ``path`` is relative to the ARI base (``/channels/...``) and must already be
         encoded (use :func:`_q` for ids). Raises :class:`AriError` subclasses.
         """
+        query = _encode_query(params) if params else ""
+        data = _dumps(body) if body is not None else None
+        wst = self.ws_transport
+        if wst is not None and not raw:
+            try:
+                response = await wst.call(method, path, query, data, self.request_timeout)
+            except _NotSent:
+                pass  # the socket is closing and nothing was sent: HTTP below
+            except TimeoutError:
+                raise AriUnavailable(0, method, path, "timeout") from None
+            except _WsLost as exc:
+                raise AriUnavailable(0, method, path, f"websocket lost: {exc}") from None
+            else:
+                status = response.get("status_code", 0)
+                text: str = response.get("message_body") or ""
+                if status >= 300 or status < 100:
+                    raise error_for_status(status, method, path, _error_message(text))
+                if not text:
+                    return None
+                try:
+                    return _loads(text)
+                except ValueError as exc:
+                    raise AriError(status, method, path, f"bad JSON: {exc}") from exc
+        return await self._http_request(method, path, query, data, raw)
+
+    async def _http_request(
+        self, method: str, path: str, query: str, data: bytes | None, raw: bool
+    ) -> Any:
         url = self.base_url + path
-        if params:
-            query = _encode_query(params)
-            if query:
-                url = f"{url}?{query}"
-        data: bytes | None = None
-        headers: Mapping[str, str] | None = None
-        if body is not None:
-            data = _dumps(body)
-            headers = _JSON_HEADERS
+        if query:
+            url = f"{url}?{query}"
+        headers: Mapping[str, str] | None = _JSON_HEADERS if data is not None else None
         try:
             async with self.session.request(
                 method, URL(url, encoded=True), data=data, headers=headers
@@ -492,14 +639,16 @@ def _dyn_path(config_class: str, object_type: str, object_id: str) -> str:
     return f"/asterisk/config/dynamic/{_q(config_class)}/{_q(object_type)}/{_q(object_id)}"
 
 
-def _error_message(payload: bytes) -> str:
+def _error_message(payload: bytes | str) -> str:
     """ARI errors are ``{"message": "..."}``; fall back to the raw text."""
     if not payload:
         return ""
     try:
         doc = _loads(payload)
     except ValueError:
-        return payload[:200].decode("utf-8", "replace")
+        doc = None
     if isinstance(doc, dict) and "message" in doc:
         return str(doc["message"])
-    return payload[:200].decode("utf-8", "replace")
+    if isinstance(payload, bytes):
+        return payload[:200].decode("utf-8", "replace")
+    return payload[:200]

@@ -22,6 +22,26 @@ Contract of :meth:`EventStream.run(handler, on_connect)`:
   always a small floor so a server that accepts and immediately closes can't make us spin.
 * ``connected`` is set while the websocket is up; ``ready`` once ``on_connect`` has
   returned on the current connection. ``stop()`` makes ``run()`` return.
+
+REST over this websocket (client built with ``rest_over_websocket=True``, the default):
+on each connect the stream probes Asterisk with ``GET asterisk/ping`` over the socket
+(in the background: ``on_connect`` may start meanwhile, its requests use HTTP until the
+probe answers). If it answers, :attr:`AriClient.ws_transport` is set and the client's
+requests travel over this socket; ``RESTResponse`` messages are handed to the client,
+never to ``handler`` and never buffered behind ``on_connect``. When the socket closes the
+transport is detached first (new requests use HTTP) and every request still waiting
+fails with :class:`~vipcall.ari.errors.AriUnavailable`. A server that does not answer
+the probe (Asterisk before 22.4) keeps HTTP for that connection.
+
+Cheap intake: ``skip_types`` names event types the app never uses (e.g.
+``ChannelVarset``); they are dropped *before* JSON parsing. Asterisk writes most events
+with ``"type"`` first (``{"type":"StasisStart",...``), and then the type is read from that
+prefix exactly; but not all (verified on 22.10: ``{"variable":"X","value":"1",
+"type":"ChannelVarset",...``), so other messages are searched for the
+``"type":"ChannelVarset"`` pair. That pair cannot occur inside a JSON string (quotes in
+strings are escaped), only as a key/value pair; an event of another type could match
+only if it nested a key literally named ``type`` with that value (a channel variable
+named ``type`` exported through ``channelvars``), which vipcall never configures.
 """
 
 from __future__ import annotations
@@ -35,7 +55,7 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from .client import AriClient, _loads
+from .client import AriClient, WsRestTransport, _loads
 from .models import Event
 
 log = logging.getLogger(__name__)
@@ -44,6 +64,11 @@ Handler = Callable[[Event], None]
 OnConnect = Callable[[], Awaitable[None]]
 
 _MIN_SLEEP = 0.05  # floor under the jittered delay: never a busy reconnect loop
+_TYPE_FIRST = '{"type":"'
+#: Probes lost with their connection in a row before REST over websocket is given up
+#: for this client (a server that drops the socket on an unknown message must not make
+#: us flap forever).
+_MAX_PROBE_LOSSES = 3
 
 
 class EventStream:
@@ -58,8 +83,14 @@ class EventStream:
         backoff_max: float = 5.0,
         stable_after: float | None = None,
         heartbeat: float | None = None,
+        skip_types: frozenset[str] | None = None,
     ) -> None:
         self.client = client
+        #: Event types dropped unparsed (RESTResponse can never be skipped).
+        self.skip_types = frozenset(skip_types or ()) - {"RESTResponse"}
+        self._skip_patterns = tuple(f'"type":"{t}"' for t in sorted(self.skip_types))
+        self._skip_prefixes = tuple("{" + p for p in self._skip_patterns)
+        self._probe_losses = 0
         self.subscribe_all = subscribe_all
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -87,6 +118,42 @@ class EventStream:
             f"&api_key={quote(c.user, safe='')}:{quote(c.password, safe='')}"
         )
         return URL(f"{base}/events?{query}", encoded=True)
+
+    def _skipped(self, data: str) -> bool:
+        """True if the raw message is an event of a ``skip_types`` type (no parsing)."""
+        if data.startswith(self._skip_prefixes):
+            return True
+        if data.startswith(_TYPE_FIRST):
+            return False  # "type" first and not a skipped one: exact
+        for pattern in self._skip_patterns:
+            if pattern in data:
+                return True
+        return False
+
+    async def _probe(self, wst: WsRestTransport) -> None:
+        """Does this server take REST over the websocket? If so, hand it to the client."""
+        client = self.client
+        try:
+            response = await wst.call("GET", "/asterisk/ping", "", None, client.request_timeout)
+        except TimeoutError:
+            log.warning("ARI: no answer to REST over websocket (needs Asterisk 22.4+); using HTTP")
+            return
+        except Exception as exc:  # socket lost meanwhile (or _NotSent)
+            self._probe_losses += 1
+            if self._probe_losses >= _MAX_PROBE_LOSSES:
+                client.rest_over_websocket = False
+                log.warning(
+                    "ARI: REST over websocket probe lost %d times; using HTTP", _MAX_PROBE_LOSSES
+                )
+            log.debug("ARI: REST over websocket probe failed: %r", exc)
+            return
+        self._probe_losses = 0
+        # Any RESTResponse (whatever its status) shows the server speaks the protocol.
+        log.debug("ARI: REST over websocket probe: %s", response.get("status_code"))
+        if wst.closed or self._ws is not wst.ws:
+            return
+        client.ws_transport = wst
+        log.info("ARI: REST requests go over the events websocket")
 
     def stop(self) -> None:
         """Ask :meth:`run` to return (closes the websocket, wakes a backoff sleep)."""
@@ -174,6 +241,13 @@ class EventStream:
         self._state = "up"
         if self._stopping:  # stop() raced with the handshake
             await ws.close()
+        client = self.client
+        wst: WsRestTransport | None = None
+        probe: asyncio.Future[None] | None = None
+        if client.rest_over_websocket and not self._stopping:
+            wst = WsRestTransport(ws)
+            probe = asyncio.ensure_future(self._probe(wst))
+        skipping = bool(self.skip_types)
         pending: list[Event] | None = None
         reconcile: asyncio.Future[None] | None = None
         failed = False
@@ -207,11 +281,24 @@ class EventStream:
         try:
             async for msg in ws:
                 if msg.type is aiohttp.WSMsgType.TEXT or msg.type is aiohttp.WSMsgType.BINARY:
+                    data = msg.data
+                    if skipping and type(data) is str and self._skipped(data):
+                        continue
                     try:
-                        event = _loads(msg.data)
+                        event = _loads(data)
                     except ValueError:
                         log.warning("ARI events: undecodable message dropped")
                         continue
+                    if type(event) is not dict:
+                        log.warning("ARI events: non-object message dropped")
+                        continue
+                    kind = event.get("type")
+                    if kind == "RESTResponse":
+                        if wst is not None:
+                            wst.feed(event)
+                        continue
+                    if skipping and kind in self.skip_types:
+                        continue  # type not found cheaply (e.g. pretty-printed JSON)
                     if pending is not None:
                         pending.append(event)
                         continue
@@ -225,6 +312,12 @@ class EventStream:
             self.connected.clear()
             self.ready.clear()
             self._ws = None
+            if wst is not None:
+                if client.ws_transport is wst:
+                    client.ws_transport = None  # new requests: HTTP
+                wst.fail_all(_close_reason(ws))
+            if probe is not None and not probe.done():
+                probe.cancel()
             if reconcile is not None and not reconcile.done():
                 reconcile.cancel()
                 await asyncio.wait([reconcile])  # let it unwind; never re-raises
@@ -236,3 +329,12 @@ class EventStream:
         if exc is not None:
             return f"{type(exc).__name__}: {exc}"
         return f"closed by server, code {ws.close_code}"
+
+
+def _close_reason(ws: aiohttp.ClientWebSocketResponse) -> str:
+    exc = ws.exception()
+    if exc is not None:
+        return f"{type(exc).__name__}: {exc}"
+    if ws.close_code is not None:
+        return f"closed, code {ws.close_code}"
+    return "closed"
