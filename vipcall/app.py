@@ -58,8 +58,6 @@ class StasisApp:
             channel = event["channel"]
             self.start(channel, event.get("args", []))
             return
-        if kind == "ChannelVarset":
-            return
         channel = event.get("channel")
         if channel is not None:
             ch = self.calls.get(channel["id"])
@@ -219,7 +217,8 @@ async def serve(settings: Settings) -> None:
         menu_timeout=settings.menu_timeout,
     )
     app = StasisApp(ari, svc, Provisioner(ari, engine))
-    stream = EventStream(ari)
+    # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
+    stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
     runner = web.AppRunner(http_app(stream))
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
