@@ -22,7 +22,7 @@ from vipcall.calls import flows
 from vipcall.calls.channel import CallGone, Channel
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine
-from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, RECONCILED
+from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, FAIL_OPEN, RECONCILED
 from vipcall.numbers import normalize
 from vipcall.provisioning import Provisioner
 from vipcall.routing.decisions import Cause
@@ -72,9 +72,14 @@ class StasisApp:
                     break
         if ch is not None:
             ch.deliver(event)
+            if kind == "StasisEnd" and ch.handed_off:
+                # Handed to the dialplan: the same channel may come back (nobody answered)
+                # before this call's task has even finished; that is a new call task.
+                self._forget(ch)
 
     def start(self, channel: dict[str, Any], args: list[str]) -> None:
-        if channel["id"] in self.calls:
+        current = self.calls.get(channel["id"])
+        if current is not None and not current.handed_off:
             return  # already ours (seen in a reconcile snapshot and again as an event)
         ch = Channel(self.ari, channel, list(args))
         self.calls[ch.id] = ch
@@ -95,13 +100,31 @@ class StasisApp:
             ch.log.exception("call flow failed")
         finally:
             if not ch.handed_off and not ch.gone:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(ch.hangup(Cause.FAILURE))
-                    ch.log.warning("call ended by the app after an error")
-            self.calls.pop(ch.id, None)
+                await asyncio.shield(self._end_unfinished(ch))
+            self._forget(ch)
             ch.log.debug("call task done: %s", outcome)
             ACTIVE_CALLS.dec()
             CALLS.labels(outcome=outcome).inc()
+
+    async def _end_unfinished(self, ch: Channel) -> None:
+        """A flow ended without handing the call off or hanging it up (a bug, Asterisk or
+        the DB away). A new call nobody has answered yet fails open to the user's phone;
+        anything else is hung up with cause 38."""
+        if ch.args[:1] == ["in"] and not ch.answered:
+            try:
+                await ch.continue_to(flows.FAIL_OPEN_CONTEXT, ch.exten)
+                FAIL_OPEN.labels(reason="flow_error").inc()
+                ch.log.warning("call sent to the fail-open dialplan after an error")
+                return
+            except Exception:  # noqa: BLE001 - then at least end it
+                pass
+        with contextlib.suppress(Exception):
+            await ch.hangup(Cause.FAILURE)
+            ch.log.warning("call ended by the app after an error")
+
+    def _forget(self, ch: Channel) -> None:
+        if self.calls.get(ch.id) is ch:
+            del self.calls[ch.id]
 
     async def flow(self, ch: Channel) -> str:
         match ch.args:
@@ -133,9 +156,9 @@ class StasisApp:
             if data != self.ari.app and not data.startswith(prefix):
                 continue
             args = data.split(",")[1:]
-            if args[:1] == ["in"] and channel.get("state") != "Up":
+            if args[:1] in (["in"], ["dialed"]) and channel.get("state") != "Up":
                 RECONCILED.labels(action="taken_over").inc()
-                log.info("taking over ringing channel %s (%s)", channel["id"], data)
+                log.info("taking over unanswered channel %s (%s)", channel["id"], data)
                 self.start(dict(channel), args)
             else:
                 RECONCILED.labels(action="hung_up").inc()

@@ -58,7 +58,9 @@ def ring_spec(ring: Ring, called: str | None) -> str:
 class Channel:
     """One channel in our Stasis application."""
 
-    __slots__ = ("ari", "id", "caller", "exten", "args", "events", "gone", "handed_off", "log")
+    __slots__ = (
+        "ari", "id", "caller", "exten", "args", "events", "gone", "handed_off", "answered", "log",
+    )  # fmt: skip
 
     def __init__(self, ari: AriClient, channel: dict[str, Any], args: list[str]) -> None:
         self.ari = ari
@@ -69,6 +71,7 @@ class Channel:
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.gone = False
         self.handed_off = False
+        self.answered = channel.get("state") == "Up"
         self.log = logging.LoggerAdapter(log, {"call_id": self.id})
 
     # -- events -------------------------------------------------------------------------
@@ -101,6 +104,7 @@ class Channel:
 
     async def answer(self) -> None:
         await self._do(self.ari.answer(self.id))
+        self.answered = True
 
     async def play(self, media: list[str], timeout: float = 60.0) -> None:
         """Play the media in order and wait until it has been heard."""
