@@ -29,6 +29,8 @@ RING_FAMILY = "vipcall-ring"
 class SoftphoneAccount:
     endpoint: str
     password: str
+    mobile: str
+    """The owner's mobile number: the caller ID of every call from this softphone."""
 
 
 def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
@@ -51,6 +53,9 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
             "rewrite_contact": "yes",
             "send_pai": "yes",
             "trust_id_outbound": "yes",
+            # Calls from the softphone show the owner's number whatever its From says.
+            "callerid": f"<{account.mobile}>",
+            "trust_id_inbound": "no",
         },
     }
 
@@ -68,7 +73,12 @@ class Provisioner:
                 await conn.execute(text("SELECT mobile_number, landline_number FROM users"))
             ).all()
             phones = (
-                await conn.execute(text("SELECT sip_username, sip_password FROM softphones"))
+                await conn.execute(
+                    text(
+                        "SELECT p.sip_username, p.sip_password, u.mobile_number"
+                        " FROM softphones p JOIN users u ON u.id = p.user_id"
+                    )
+                )
             ).all()
         ring: dict[str, str] = {}
         for mobile, landline in users:
@@ -76,7 +86,7 @@ class Provisioner:
             ring[mobile] = handset
             if landline:
                 ring[landline] = handset
-        return ring, {ep: SoftphoneAccount(ep, pw) for ep, pw in phones}
+        return ring, {ep: SoftphoneAccount(ep, pw, mobile) for ep, pw, mobile in phones}
 
     async def sync(self, full: bool = False) -> None:
         """Push what changed since the last sync (everything when ``full``)."""

@@ -180,7 +180,7 @@ SOFTPHONE_PASSWORD = "pw-Xy7"
 def softphone(sandbox: Instance) -> Iterator[str]:
     """A softphone pushed with the app's own fields (vipcall/provisioning.py), removed after."""
     ep = SOFTPHONE
-    objects = endpoint_fields(SoftphoneAccount(ep, SOFTPHONE_PASSWORD))
+    objects = endpoint_fields(SoftphoneAccount(ep, SOFTPHONE_PASSWORD, "+358401234567"))
     try:
         for kind, fields in objects.items():
             sandbox.ari(

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from vipcall.calls import selfservice
@@ -88,15 +88,20 @@ async def new_call(ch: Channel, svc: Services, trunk: Trunk, softphone: str | No
     """A call just entered the service: route it and execute the decision."""
     started = time.perf_counter()
     call = NewCall(trunk, e164(ch.caller, svc.region), e164(ch.exten, svc.region), ch.exten)
+    # A softphone is identified by its authenticated endpoint alone: the number it puts in
+    # From is its own to choose and must not make it someone else.
+    claimed = None if trunk == Trunk.SOFTPHONE else call.caller
     try:
         caller, callee = await _with_timeout(
-            svc.state.parties(call.caller, softphone, call.dialled), svc.db_timeout
+            svc.state.parties(claimed, softphone, call.dialled), svc.db_timeout
         )
     except Exception as exc:  # noqa: BLE001 - any DB trouble: the call must still ring
         FAIL_OPEN.labels(reason=type(exc).__name__).inc()
         ch.log.warning("state unavailable (%s): failing open to the dialplan", type(exc).__name__)
         await ch.continue_to(FAIL_OPEN_CONTEXT, ch.exten)
         return "fail_open"
+    if trunk == Trunk.SOFTPHONE:
+        call = replace(call, caller=caller.mobile if caller is not None else None)
     decision = route_call(call, caller, callee, svc.policy)
     DECISION_SECONDS.observe(time.perf_counter() - started)
     ch.log.info("%s -> %s: %s", call.caller, call.dialled or call.raw, decision)
