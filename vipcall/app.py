@@ -29,6 +29,7 @@ from vipcall.routing.decisions import Cause
 from vipcall.routing.lookup import DbCallState, create_pool
 from vipcall.routing.rules import Policy
 from vipcall.routing.state import Trunk
+from vipcall.voicemail.leave import recover_messages
 
 log = logging.getLogger("vipcall.app")
 
@@ -172,12 +173,21 @@ class StasisApp:
             task.add_done_callback(self._tasks.discard)
 
     async def provision(self, full: bool = False) -> None:
+        """Catch up with Asterisk: push numbers and softphones, store messages left behind."""
         assert self.provisioner is not None
         try:
             await asyncio.wait_for(self.provisioner.sync(full=full), PROVISION_TIMEOUT)
             self._provisioned_full = self._provisioned_full or full
         except Exception as exc:  # noqa: BLE001 - DB or Asterisk away: next round
             log.warning("provisioning Asterisk failed (%s); retrying", type(exc).__name__ or exc)
+        try:
+            recovered = await asyncio.wait_for(
+                recover_messages(self.ari, self.svc.state, self.calls.keys()), PROVISION_TIMEOUT
+            )
+            if recovered:
+                log.info("stored %d voicemail messages left on Asterisk", recovered)
+        except Exception as exc:  # noqa: BLE001 - next round
+            log.warning("recovering voicemail messages failed (%s); retrying", type(exc).__name__)
 
     async def keep_in_sync(self, interval: float) -> None:
         """Push changes made by the CLI or the web into Asterisk; repeats a full push that

@@ -16,6 +16,10 @@ FAIL_OPEN = Counter(
     ["reason"],
 )
 MESSAGES = Counter("vipcall_voicemail_messages_total", "Voicemail messages stored")
+UNSAVED = Counter(
+    "vipcall_voicemail_unsaved_total",
+    "Messages that could not be stored at once (kept on Asterisk until a recovery round)",
+)
 ACTIVE_CALLS = Gauge("vipcall_active_call_tasks", "Call tasks running in the app")
 ARI_CONNECTED = Gauge("vipcall_ari_connected", "1 while the ARI websocket is connected")
 RECONCILED = Counter(

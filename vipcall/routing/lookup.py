@@ -87,7 +87,9 @@ def asyncpg_dsn(url: str) -> str:
 async def create_pool(url: str) -> asyncpg.Pool:
     """A pool that opens connections only when a call needs one, so the app starts (and
     fails open) while the database is away."""
-    return await asyncpg.create_pool(asyncpg_dsn(url), min_size=0, max_size=10)
+    return await asyncpg.create_pool(
+        asyncpg_dsn(url), min_size=0, max_size=10, command_timeout=10, timeout=5
+    )
 
 
 def _user(row: Any) -> User:

@@ -146,3 +146,28 @@ async def test_feature_code_while_the_app_is_down_is_not_dialled_out(
     assert call.ok, call.log
     assert not (await far_end.wait()).received("INVITE")
     assert (await state_of(database, maija.id))["activity"] == 1
+
+
+async def test_message_being_recorded_when_the_app_dies_is_stored_after_restart(
+    vipcall, people, parties, database
+) -> None:
+    from tests.support.people import messages_of
+
+    org = await people.org()
+    maija = await people.user(org)
+    handset = await parties.handset("uas_busy.xml").start()
+    caller = await parties.external_caller(
+        "+358501110015", maija.mobile, "uac_message.xml", hold="10000"
+    ).start()
+
+    await asyncio.sleep(7.5)  # busy -> greeting (~5 s) -> recording
+    vipcall.kill9()
+    call = await caller.wait()
+    await handset.wait()
+    assert call.ok, call.log
+    assert await messages_of(database, maija.id) == []
+
+    vipcall.start()
+    messages = await eventually(lambda: messages_of(database, maija.id), timeout=15)
+    assert messages[0]["caller_number"] == "+358501110015"
+    assert messages[0]["duration_ms"] > 1000
