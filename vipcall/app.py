@@ -17,9 +17,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from vipcall.ari import AriClient, AriError, Event, EventStream
+from vipcall.ari import AriClient, Event, EventStream
 from vipcall.calls import flows
-from vipcall.calls.channel import CallGone, Channel
+from vipcall.calls.channel import CallGone, Channel, hang_up
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine
 from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, FAIL_OPEN, RECONCILED
@@ -164,8 +164,7 @@ class StasisApp:
             else:
                 RECONCILED.labels(action="hung_up").inc()
                 log.warning("ending orphaned channel %s (%s)", channel["id"], data)
-                with contextlib.suppress(AriError):
-                    await self.ari.hangup(channel["id"], Cause.FAILURE.value)
+                await hang_up(self.ari, channel["id"], Cause.FAILURE)
         if self.provisioner is not None:
             # In the background: calls must route (or fail open) while the DB is slow.
             task = asyncio.create_task(self.provision(full=True))

@@ -166,9 +166,12 @@ def test_caller_who_gave_up_is_just_hung_up() -> None:
     assert after_ringing(user(), "CANCEL") == Hangup(Cause.NORMAL)
 
 
-def test_user_without_voicemail_gives_busy_to_the_caller() -> None:
-    assert after_ringing(user(voicemail_enabled=False), "BUSY") == Hangup(Cause.USER_BUSY)
-    assert after_ringing(user(voicemail_enabled=False), "NOANSWER") == Hangup(Cause.NO_ANSWER)
+def test_user_without_voicemail_gives_the_caller_the_reason() -> None:
+    no_voicemail = user(voicemail_enabled=False)
+    assert after_ringing(no_voicemail, "BUSY") == Hangup(Cause.USER_BUSY)
+    assert after_ringing(no_voicemail, "NOANSWER") == Hangup(Cause.NO_ANSWER)
+    assert after_ringing(no_voicemail, "CHANUNAVAIL") == Hangup(Cause.UNREACHABLE)
+    assert after_ringing(no_voicemail, "CONGESTION") == Hangup(Cause.CONGESTION)
 
 
 def test_unanswered_outgoing_call_is_hung_up_with_the_far_ends_cause() -> None:

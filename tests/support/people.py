@@ -86,6 +86,25 @@ class People:
         async with transaction(self.sessions) as s:
             await directory.add_scheduled_activity(s, person.id, activity, starts, ends)
 
+    async def without_voicemail(self, person: Person) -> None:
+        """Put the user in their organisation's "No voicemail" group."""
+        from sqlalchemy import text
+
+        async with transaction(self.sessions) as s:
+            group_id = await s.scalar(
+                text(
+                    "INSERT INTO groups (organization_id, name, kind)"
+                    " SELECT organization_id, 'No voicemail', 'no_voicemail' FROM users"
+                    " WHERE id = :u ON CONFLICT (organization_id, name)"
+                    " DO UPDATE SET kind = EXCLUDED.kind RETURNING id"
+                ),
+                {"u": person.id},
+            )
+            await s.execute(
+                text("INSERT INTO group_members (group_id, user_id) VALUES (:g, :u)"),
+                {"g": group_id, "u": person.id},
+            )
+
     async def close(self) -> None:
         await self.engine.dispose()
 

@@ -4,6 +4,7 @@ operations the flows use. It executes; it decides nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -16,6 +17,8 @@ log = logging.getLogger("vipcall.call")
 
 #: Dialplan context that rings a decision's targets (see dialplan/extensions.conf).
 RING_CONTEXT = "vipcall-ring"
+#: Dialplan context whose extension is the Q.850 cause to hang up with.
+CAUSE_CONTEXT = "vipcall-cause"
 
 
 _HANGUP_EVENTS = frozenset({"ChannelHangupRequest", "ChannelDestroyed"})
@@ -147,10 +150,9 @@ class Channel:
         self.handed_off = True
 
     async def hangup(self, cause: Cause = Cause.NORMAL) -> None:
-        try:
-            await self.ari.hangup(self.id, reason=cause.value)
-        except AriNotFound:
-            pass
+        """End the call with this Q.850 cause (the dialplan's ``[vipcall-cause]`` sets it:
+        ARI's own hangup reasons have no 20 or 28)."""
+        await hang_up(self.ari, self.id, cause)
         self.gone = True
 
     async def _do(self, op: Any) -> Any:
@@ -161,6 +163,17 @@ class Channel:
             raise CallGone from exc
         except AriError:
             raise
+
+
+async def hang_up(ari: AriClient, channel_id: str, cause: Cause) -> None:
+    """Hang up a channel in our Stasis app with an exact Q.850 cause."""
+    try:
+        await ari.continue_in_dialplan(channel_id, CAUSE_CONTEXT, str(int(cause)), 1)
+    except AriNotFound:
+        pass  # already gone
+    except AriError:
+        with contextlib.suppress(AriNotFound):
+            await ari.hangup(channel_id, reason="normal")
 
 
 def _object_id(event: dict[str, Any]) -> str | None:

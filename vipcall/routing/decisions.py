@@ -6,20 +6,22 @@ Each is a frozen dataclass; the call flows match on them and hold no rules of th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum
 
 from vipcall.presence.codes import FeatureRequest
 
 
-class Cause(StrEnum):
-    """Hangup causes vipcall gives, as ARI names them (Q.850 code in the comment)."""
+class Cause(IntEnum):
+    """Q.850 hangup causes vipcall gives (the dialplan's ``[vipcall-cause]`` applies them)."""
 
-    NORMAL = "normal"  # 16 normal clearing
-    USER_BUSY = "busy"  # 17
-    NO_ANSWER = "no_answer"  # 19
-    UNALLOCATED = "unallocated"  # 1 unallocated number
-    INVALID_NUMBER = "number_incomplete"  # 28 invalid number format
-    FAILURE = "failure"  # 38 network out of order
+    UNALLOCATED = 1  # number not in use -> SIP 404
+    NORMAL = 16
+    USER_BUSY = 17  # -> 486
+    NO_ANSWER = 19  # -> 480
+    UNREACHABLE = 20  # subscriber absent -> 480
+    INVALID_NUMBER = 28  # invalid number format -> 484
+    CONGESTION = 34  # no circuit available -> 503
+    FAILURE = 38  # network out of order -> 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,7 +144,13 @@ def role_falls_back(user: User, role: Role) -> bool:
     )
 
 
-UNANSWERED = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"})
+UNANSWERED_CAUSE = {
+    "NOANSWER": Cause.NO_ANSWER,
+    "BUSY": Cause.USER_BUSY,
+    "CHANUNAVAIL": Cause.UNREACHABLE,
+    "CONGESTION": Cause.CONGESTION,
+}
+UNANSWERED = frozenset(UNANSWERED_CAUSE)
 
 
 def after_ringing(callee: User | None, dial_status: str) -> Decision:
@@ -157,6 +163,4 @@ def after_ringing(callee: User | None, dial_status: str) -> Decision:
         return Hangup(Cause.NORMAL)
     if callee is not None and callee.voicemail_enabled:
         return Voicemail(callee.id, reason=dial_status.lower())
-    if dial_status == "BUSY":
-        return Hangup(Cause.USER_BUSY)
-    return Hangup(Cause.NO_ANSWER)
+    return Hangup(UNANSWERED_CAUSE[dial_status])

@@ -58,3 +58,24 @@ async def test_unreachable_handset_leaves_a_message(vipcall, people, parties, da
 
     assert call.ok, call.log
     await assert_message_stored(database, maija.id, maija.mobile)
+
+
+@pytest.mark.parametrize(
+    ("handset_scenario", "status"),
+    [("uas_busy.xml", 486), (None, 480)],
+    ids=["busy", "unreachable"],
+)
+async def test_user_without_voicemail_gives_the_caller_the_reason(
+    vipcall, people, parties, database, handset_scenario, status
+) -> None:
+    org = await people.org()
+    maija = await people.user(org)
+    await people.without_voicemail(maija)
+    handset = await parties.handset(handset_scenario).start() if handset_scenario else None
+
+    call = await parties.external_caller("+358501110016", maija.mobile, "uac_rejected.xml").run()
+    if handset is not None:
+        await handset.wait()
+
+    assert call.final_status() == status, call.log
+    assert await messages_of(database, maija.id) == []
