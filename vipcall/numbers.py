@@ -174,3 +174,21 @@ def is_premium_or_shared_cost(e164: str) -> bool:
 def region_of(e164: str) -> str | None:
     """ISO region code of an E.164 number (``FI``), or None if unknown."""
     return phonenumbers.region_code_for_number(_parsed(e164))
+
+
+@lru_cache(maxsize=1024)
+def short_number(raw: str, region: str = "FI") -> str | None:
+    """A valid short or emergency number of the region as dialled (``112``, ``116117``),
+    else ``None``. Such numbers are not E.164 and go to the PSTN as they are."""
+    digits = raw.strip()
+    if not digits.isdigit() or len(digits) > 6:
+        return None
+    try:
+        parsed = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_emergency_number(
+        digits, region
+    ) or phonenumbers.is_valid_short_number_for_region(parsed, region):
+        return digits
+    return None

@@ -56,6 +56,7 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
             # Calls from the softphone show the owner's number whatever its From says.
             "callerid": f"<{account.mobile}>",
             "trust_id_inbound": "no",
+            "set_var": "VIP_TRUNK=softphone",
         },
     }
 

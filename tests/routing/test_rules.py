@@ -262,3 +262,17 @@ def test_role_without_a_number_is_reported_as_falling_back() -> None:
     assert not role_falls_back(user(), Role.LANDLINE)
     assert role_falls_back(user(org=Organization(id=3)), Role.SWITCHBOARD)
     assert not role_falls_back(user(), Role.HIDDEN)
+
+
+def test_emergency_number_from_own_phone_goes_out_as_dialled() -> None:
+    call = NewCall(Trunk.SOFTPHONE, MOBILE, None, raw="112", short="112")
+    assert route_call(call, user(), None, POLICY) == Ring((Pstn("112"),), 0, None, CallerId(MOBILE))
+
+
+def test_short_numbers_are_recognised() -> None:
+    from vipcall.numbers import short_number
+
+    assert short_number("112") == "112"
+    assert short_number("116117") == "116117"
+    assert short_number("12") is None
+    assert short_number("9833") is None

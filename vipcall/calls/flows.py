@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 from vipcall.calls import selfservice
 from vipcall.calls.channel import Channel
 from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
-from vipcall.numbers import InvalidNumber, normalize
+from vipcall.numbers import InvalidNumber, normalize, short_number
 from vipcall.prompts.media import sound
 from vipcall.routing.decisions import (
     ActivityMenu,
@@ -87,7 +87,13 @@ def e164(raw: str, region: str) -> str | None:
 async def new_call(ch: Channel, svc: Services, trunk: Trunk, softphone: str | None) -> str:
     """A call just entered the service: route it and execute the decision."""
     started = time.perf_counter()
-    call = NewCall(trunk, e164(ch.caller, svc.region), e164(ch.exten, svc.region), ch.exten)
+    call = NewCall(
+        trunk,
+        e164(ch.caller, svc.region),
+        e164(ch.exten, svc.region),
+        ch.exten,
+        short_number(ch.exten, svc.region),
+    )
     # A softphone is identified by its authenticated endpoint alone: the number it puts in
     # From is its own to choose and must not make it someone else.
     claimed = None if trunk == Trunk.SOFTPHONE else call.caller

@@ -52,6 +52,8 @@ class NewCall:
     """Dialled number in E.164, or ``None`` when it is not a phone number."""
     raw: str = ""
     """The digits as dialled (feature codes are not phone numbers)."""
+    short: str | None = None
+    """A short or emergency number (112, 116117) as dialled: not E.164, still callable."""
 
 
 def route_call(call: NewCall, caller: User | None, callee: User | None, policy: Policy) -> Decision:
@@ -76,6 +78,9 @@ def route_call(call: NewCall, caller: User | None, callee: User | None, policy: 
         request = parse_feature_code(call.raw)
         if request is not None:
             return Feature(caller.id, request)
+        if call.dialled is None and call.short is not None:
+            # Emergency and short service numbers go out as dialled, with the role's ID.
+            return Ring((Pstn(call.short),), 0, None, outgoing_caller_id(caller))
         return route_outgoing(caller, call.dialled, callee, policy)
     if callee is None or call.dialled is None:
         return Announce("number-not-in-use", Cause.UNALLOCATED)

@@ -66,3 +66,17 @@ async def test_busy_far_end_is_reported_to_the_caller(vipcall, people, parties) 
     await far_end.wait()
 
     assert call.final_status() == 486, call.log
+
+
+async def test_emergency_number_goes_out_as_dialled(vipcall, people, parties) -> None:
+    org = await people.org()
+    maija = await people.user(org)
+    far_end = await parties.pstn_far_end().start()
+
+    call = await parties.handset_caller(maija.mobile, "112").run()
+    seen = await far_end.wait()
+
+    assert call.ok, call.log
+    invite = seen.received("INVITE")[0]
+    assert invite.request_user == "112"
+    assert uri_user(invite.header("From")) == maija.mobile
