@@ -30,10 +30,25 @@ def _now() -> datetime:
 
 
 async def set_activity(session: AsyncSession, user: User | str | int, activity: int) -> User:
-    """Set the user's (manual) activity 1..8."""
+    """Set the user's (manual) activity 1..8, in effect at once: scheduled activities in
+    effect now end now (a user back early from a scheduled holiday is back)."""
     target = await get_user(session, user)
-    target.activity = v.activity("activity", activity)
-    target.activity_changed_at = _now()
+    chosen = v.activity("activity", activity)
+    now = _now()
+    running = await session.scalars(
+        select(ScheduledActivity).where(
+            ScheduledActivity.user_id == target.id,
+            ScheduledActivity.starts_at <= now,
+            ScheduledActivity.ends_at > now,
+        )
+    )
+    for scheduled in running:
+        if scheduled.starts_at < now:
+            scheduled.ends_at = now
+        else:
+            await session.delete(scheduled)
+    target.activity = chosen
+    target.activity_changed_at = now
     await session.flush()
     return target
 

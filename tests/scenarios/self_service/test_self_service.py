@@ -169,3 +169,19 @@ async def test_activity_bound_forwarding_applies_while_in_that_activity(
     call = await parties.external_caller("+358501110014", maija.mobile).run()
     assert call.ok, call.log
     assert (await far_end.wait()).received("INVITE")[0].request_user == "+35851234000"
+
+
+async def test_983_during_a_scheduled_holiday_takes_effect_at_once(
+    vipcall, people, parties, database
+) -> None:
+    org = await people.org()
+    maija = await people.user(org, landline=True)
+    now = datetime.now(UTC)
+    await people.schedule(maija, 6, now - timedelta(hours=1), now + timedelta(days=2))
+
+    await dial_code(parties, maija, "9831")
+
+    handset = await parties.handset().start()
+    call = await parties.external_caller("+358501110017", maija.landline).run()
+    assert call.ok, call.log
+    assert (await handset.wait()).received("INVITE"), "available again: the landline rings"
