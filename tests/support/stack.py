@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,6 +80,26 @@ class AppProcess:
     def metrics(self) -> str:
         with urllib.request.urlopen(self.url("/metrics"), timeout=2) as resp:
             return resp.read().decode()
+
+    def outcomes(self) -> dict[str, float]:
+        """``vipcall_calls_total`` by outcome, as the app counts them now."""
+        found: dict[str, float] = {}
+        for line in self.metrics().splitlines():
+            m = re.match(r'vipcall_calls_total\{outcome="([^"]+)"\} (\S+)', line)
+            if m:
+                found[m.group(1)] = float(m.group(2))
+        return found
+
+    async def count_outcome(self, outcome: str, calls):  # type: ignore[no-untyped-def]
+        """How many calls, started by awaiting ``calls``, ended with ``outcome``; returns
+        (that count, what ``calls`` returned)."""
+        before = self.outcomes().get(outcome, 0.0)
+        result = await calls
+        # The call task records its outcome as it ends, about when the caller sees the BYE.
+        deadline = time.monotonic() + 5
+        while self.outcomes().get(outcome, 0.0) == before and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return self.outcomes().get(outcome, 0.0) - before, result
 
     def kill9(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

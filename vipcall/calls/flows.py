@@ -153,7 +153,7 @@ async def execute(
             await ch.answer()
             await ch.play([sound(prompt, lang)])
             await ch.hangup(cause)
-            return "announced"
+            return f"announced_{prompt}"
         case Hangup(cause=cause):
             await ch.hangup(cause)
             return "hung_up"

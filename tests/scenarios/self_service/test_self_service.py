@@ -13,8 +13,15 @@ from tests.support.sipp import uri_user
 from tests.support.stack import eventually
 
 
-async def dial_code(parties, person, code: str):  # type: ignore[no-untyped-def]
-    call = await parties.handset_caller(person.mobile, code, "uac_until_bye.xml").run()
+async def dial_code(parties, person, code: str, app=None, outcome: str | None = None):  # type: ignore[no-untyped-def]
+    """Dial a feature code from the person's handset; with ``app`` and ``outcome``, check
+    the app answered it that way (the outcome names the prompt that was played)."""
+    run = parties.handset_caller(person.mobile, code, "uac_until_bye.xml").run()
+    if app is not None and outcome is not None:
+        count, call = await app.count_outcome(outcome, run)
+        assert count == 1, f"{code}: expected outcome {outcome}, got {app.outcomes()}"
+    else:
+        call = await run
     assert call.ok, call.log
     bye = call.received("BYE")[0]
     assert "cause=16" in (bye.header("Reason") or ""), bye
@@ -27,7 +34,7 @@ async def test_983_3_sets_lunch_and_landline_calls_then_go_to_voicemail(
     org = await people.org()
     maija = await people.user(org, landline=True)
 
-    await dial_code(parties, maija, "9833")
+    await dial_code(parties, maija, "9833", vipcall, "activity_set")
     assert (await state_of(database, maija.id))["activity"] == 3
 
     handset = await parties.handset().start()
@@ -41,10 +48,11 @@ async def test_983_3_sets_lunch_and_landline_calls_then_go_to_voicemail(
     assert messages[0]["called_number"] == maija.landline
 
 
-async def test_mobile_calls_still_ring_at_lunch(vipcall, people, parties) -> None:
+async def test_mobile_calls_still_ring_at_lunch(vipcall, people, parties, database) -> None:
     org = await people.org()
     maija = await people.user(org, landline=True)
     await dial_code(parties, maija, "9833")
+    assert (await state_of(database, maija.id))["activity"] == 3
 
     handset = await parties.handset().start()
     call = await parties.external_caller("+358501110011", maija.mobile).run()
@@ -73,7 +81,7 @@ async def test_984_2_shows_the_landline_on_outgoing_calls(
 ) -> None:
     org = await people.org()
     maija = await people.user(org, landline=True)
-    await dial_code(parties, maija, "9842")
+    await dial_code(parties, maija, "9842", vipcall, "role_set")
     assert (await state_of(database, maija.id))["role"] == 2
 
     far_end = await parties.pstn_far_end().start()
@@ -103,11 +111,12 @@ async def test_role_without_its_number_falls_back_to_the_mobile_number(
 ) -> None:
     org = await people.org()
     maija = await people.user(org)  # no landline
-    await dial_code(parties, maija, "9842")
+    await dial_code(parties, maija, "9842", vipcall, "role_set_fallback")
     assert (await state_of(database, maija.id))["role"] == 2
 
     far_end = await parties.pstn_far_end().start()
-    await parties.handset_caller(maija.mobile, fresh_external()).run()
+    call = await parties.handset_caller(maija.mobile, fresh_external()).run()
+    assert call.ok, call.log
     invite = (await far_end.wait()).received("INVITE")[0]
     assert uri_user(invite.header("From")) == maija.mobile
 
@@ -120,7 +129,7 @@ async def test_987_number_forwards_calls_and_987_clears_it(
     target = fresh_external()
     national = "0" + target[4:]
 
-    await dial_code(parties, maija, "987" + national)
+    await dial_code(parties, maija, "987" + national, vipcall, "forward_set")
     assert (await state_of(database, maija.id))["forward"] == target
 
     far_end = await parties.pstn_far_end().start()
@@ -130,7 +139,7 @@ async def test_987_number_forwards_calls_and_987_clears_it(
     assert invite.request_user == target
     assert uri_user(invite.header("From")) == "+358501110013", "the caller's number is kept"
 
-    await dial_code(parties, maija, "987")
+    await dial_code(parties, maija, "987", vipcall, "forward_cleared")
     assert (await state_of(database, maija.id))["forward"] is None
 
 
@@ -140,7 +149,7 @@ async def test_invalid_code_changes_nothing(vipcall, people, parties, database, 
     maija = await people.user(org)
     before = await state_of(database, maija.id)
 
-    await dial_code(parties, maija, code)
+    await dial_code(parties, maija, code, vipcall, "invalid_code")
 
     assert await state_of(database, maija.id) == before
 
@@ -152,8 +161,13 @@ async def test_refused_forwarding_targets_change_nothing(
     maija, pekka = await people.user(org, landline=True), await people.user(org)
     await people.forward(pekka, maija.mobile)  # pekka -> maija: maija -> pekka would loop
 
-    for refused in ("98712", "9870600123456", "987" + maija.landline, "987" + pekka.mobile):
-        await dial_code(parties, maija, refused)
+    for refused, reason in (
+        ("98712", "invalid_number"),
+        ("9870600123456", "premium_or_shared_cost"),
+        ("987" + maija.landline, "own_number"),
+        ("987" + pekka.mobile, "loop"),
+    ):
+        await dial_code(parties, maija, refused, vipcall, f"forward_refused_{reason}")
         assert (await state_of(database, maija.id))["forward"] is None, refused
 
 
