@@ -21,7 +21,7 @@ class Settings:
     # ARI
     ari_url: str = "http://127.0.0.1:8088/ari"
     ari_user: str = "vipcall"
-    ari_password: str = ""
+    ari_password: str = field(default="", repr=False)
     ari_app: str = "vipcall"
 
     # Telephony

@@ -10,6 +10,7 @@ message is ignored).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -80,7 +81,8 @@ class FakeAri:
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         self.ws_attempts += 1
-        if request.query.get("app") != APP or request.query.get("api_key") != f"{USER}:{PASSWORD}":
+        auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        if request.query.get("app") != APP or request.headers.get("Authorization") != auth:
             return web.json_response({"message": "bad app/auth"}, status=401)
         if self.ws_status != 101:
             return web.json_response({"message": "nope"}, status=self.ws_status)

@@ -115,8 +115,7 @@ class EventStream:
         query = (
             f"app={quote(c.app, safe='')}"
             f"&subscribeAll={'true' if self.subscribe_all else 'false'}"
-            f"&api_key={quote(c.user, safe='')}:{quote(c.password, safe='')}"
-        )
+        )  # credentials go in the Authorization header, never in a URL that may be logged
         return URL(f"{base}/events?{query}", encoded=True)
 
     def _skipped(self, data: str) -> bool:

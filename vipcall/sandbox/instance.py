@@ -192,6 +192,7 @@ class Instance:
         state_dir.mkdir(parents=True, exist_ok=True)
         path = state_dir / "ari-password"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also when the file existed with looser permissions
         with os.fdopen(fd, "w") as fh:
             fh.write(self.ari_password + "\n")
         return path
