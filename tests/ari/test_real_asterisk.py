@@ -63,9 +63,9 @@ async def streaming(
     stream = client.events(backoff_initial=0.1, backoff_max=1.0)
     task = asyncio.create_task(stream.run(handler, on_connect))
     try:
-        await asyncio.wait_for(stream.ready.wait(), 5)
+        await asyncio.wait_for(stream.ready.wait(), 20)
         if transport == "ws":
-            await wait_for(lambda: client.ws_transport is not None)
+            await wait_for(lambda: client.ws_transport is not None, timeout=20)
         assert client.transport == ("websocket" if transport == "ws" else "http")
         yield client, stream
     finally:
@@ -202,7 +202,7 @@ async def test_reconnects_after_asterisk_restart(asterisk: Any) -> None:
     stream = ari.events(backoff_initial=0.1, backoff_max=1.0)
     task = asyncio.create_task(stream.run(lambda ev: None, on_connect))
     try:
-        await asyncio.wait_for(stream.ready.wait(), 5)
+        await asyncio.wait_for(stream.ready.wait(), 20)
         assert connects == 1
         await asyncio.to_thread(asterisk.stop)
         await wait_for(lambda: not stream.connected.is_set())
@@ -210,7 +210,7 @@ async def test_reconnects_after_asterisk_restart(asterisk: Any) -> None:
         assert connects == 1 and not task.done()
         await asyncio.to_thread(asterisk.start)
         await wait_for(lambda: connects == 2, timeout=10)
-        await asyncio.wait_for(stream.ready.wait(), 5)
+        await asyncio.wait_for(stream.ready.wait(), 20)
         assert stream.connections == 2
         info = await ari.asterisk_info()  # the REST pool recovers too
         assert info["system"]["version"].startswith("22.")
