@@ -36,7 +36,8 @@ def test_987_alone_clears_forwarding() -> None:
 
 
 @pytest.mark.parametrize(
-    "dialled", ["9839", "9830", "983", "98312", "9846", "9840", "984", "98", "985", "9811"]
+    "dialled",
+    ["9839", "9830", "983", "98312", "9846", "9840", "984", "98", "985", "9811", "987*12#", "987+"],
 )
 def test_invalid_codes_and_digits(dialled: str) -> None:
     assert parse_feature_code(dialled) == InvalidCode(dialled)

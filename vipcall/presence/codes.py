@@ -60,5 +60,7 @@ def parse_feature_code(dialled: str) -> FeatureRequest | None:
     if code == "987":
         if rest == "":
             return ClearForwarding()
-        return SetForwarding(rest)
+        if rest.lstrip("+").isdigit():
+            return SetForwarding(rest)  # validated as a number when applied
+        return InvalidCode(dialled)  # 987 + garbage (*, #, letters)
     return InvalidCode(dialled)

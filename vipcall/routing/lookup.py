@@ -38,10 +38,11 @@ SELECT u.id, u.mobile_number, u.landline_number, u.role,
                SELECT f2.target, hop.depth + 1
                  FROM hop JOIN users u2 ON hop.number IN (u2.mobile_number, u2.landline_number)
                  JOIN forwardings f2 ON f2.user_id = u2.id
-                WHERE hop.depth < 10)
+                WHERE hop.depth < 10 AND @@in_effect(f2, u2)@@)
              SELECT DISTINCT hop.number || '>' || f3.target
                FROM hop JOIN users u3 ON hop.number IN (u3.mobile_number, u3.landline_number)
                JOIN forwardings f3 ON f3.user_id = u3.id
+              WHERE @@in_effect(f3, u3)@@
        ) AS forward_hops,
        NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                     WHERE gm.user_id = u.id AND g.kind = 'no_voicemail') AS voicemail_enabled,
@@ -50,6 +51,25 @@ SELECT u.id, u.mobile_number, u.landline_number, u.role,
        u.mobile_number = :dialled OR u.landline_number = :dialled AS is_callee
   FROM users u JOIN organizations o ON o.id = u.organization_id
 """
+
+def _in_effect(f: str, u: str) -> str:
+    """SQL: forwarding ``f`` of user ``u`` applies now (immediate, or bound to the activity
+    in effect when there is no immediate one). The loop check when a call is placed follows
+    only these; setting a forwarding follows all (any activity can be switched on)."""
+    activity = (
+        f"COALESCE((SELECT s.activity FROM scheduled_activities s WHERE s.user_id = {u}.id"
+        f" AND s.starts_at <= now() AND now() < s.ends_at ORDER BY s.starts_at DESC LIMIT 1),"
+        f" {u}.activity)"
+    )
+    return (
+        f"({f}.kind = 'immediate' OR ({f}.activity = {activity} AND NOT EXISTS ("
+        f"SELECT 1 FROM forwardings fi WHERE fi.user_id = {u}.id AND fi.kind = 'immediate')))"
+    )
+
+
+_USER_SQL = _USER_SQL.replace("@@in_effect(f2, u2)@@", _in_effect("f2", "u2")).replace(
+    "@@in_effect(f3, u3)@@", _in_effect("f3", "u3")
+)
 
 PARTIES = (
     (

@@ -66,8 +66,8 @@ class User:
     """Asterisk endpoint ids of the user's softphones."""
     voicemail_enabled: bool = True
     forward_hops: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Forwardings of other users reachable from this user's forwarding targets (number ->
-    where its owner forwards), for the loop check when a call is forwarded."""
+    """Forwardings in effect now of the users reachable from this user's forwarding targets
+    (number -> where its owner forwards), for the loop check when a call is forwarded."""
 
     @property
     def numbers(self) -> frozenset[str]:
