@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.run            # full run (~6-9 minutes)
     .venv/bin/python -m bench.run --quick    # smoke run (~1 minute)
 
-Two paths, interleaved rate by rate on the same Asterisk instance:
+Three paths, interleaved rate by rate on the same Asterisk instance:
 
 * ``dialplan``: caller 127.0.0.5 (bench-only endpoint ``bench-caller``, context
   ``bench-dialplan``) -> ``Dial(PJSIP/<number>@mobile,,b(vipcall-predial^s^1))``.
@@ -12,7 +12,15 @@ Two paths, interleaved rate by rate on the same Asterisk instance:
   ``[vipcall-ring]`` -> the same ``Dial`` to the mobile trunk.
 
 Both deliver to the same handset UAS (SIPp on 127.0.0.3:5060), which answers every call
-with 180 + 200 at once; the caller holds for ``--hold`` ms and hangs up. See bench/README.md.
+with 180 + 200 at once; the caller holds for ``--hold`` ms and hangs up.
+
+* ``feature``: a user's own handset (mobile trunk, source 127.0.0.3 on its own SIP port,
+  From = the user's mobile number) dials a feature code, 983n or 984n alternately: the app
+  stores the change through the directory service (one PostgreSQL transaction), answers,
+  plays the confirmation prompt and hangs up; the caller answers the BYE. Timed: INVITE ->
+  200 OK and INVITE -> first RTP packet of the prompt; checked: the users' stored state.
+
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ PEER_PORT = 5060
 CALLER_PORT = 45070
 UAS_MEDIA_PORT, UAC_MEDIA_PORT = 39000, 39010  # outside Asterisk's RTP range
 UAS_CONTROL_PORT, UAC_CONTROL_PORT = 38801, 38802
+PATHS = ("dialplan", "vipcall", "feature")
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -248,6 +257,13 @@ class Step:
     sipp50: float | None = None  # the same INVITE -> 180 by SIPp's rtd timer (4 ms steps)
     sipp99: float | None = None
     fail_open: int = 0
+    # feature path: p50/p99/max are INVITE -> 200 OK; these are INVITE -> first RTP packet
+    rtp50: float | None = None
+    rtp99: float | None = None
+    rtpmax: float | None = None
+    bye50: float | None = None  # 200 OK -> Asterisk's BYE (the prompt), p50
+    state_checked: int = 0  # calls whose user's stored state was checked after the step
+    state_ok: int = 0  # ... and showed the code's effect
     app_ms: float | None = None
     ast_ms: float | None = None
     pg_ms: float | None = None
@@ -269,6 +285,7 @@ class Step:
         return (
             self.failed == 0 and self.attempted == self.planned and self.attempted > 0
             and self.fail_open == 0
+            and (self.path != "feature" or self.state_ok == self.planned)
         )  # fmt: skip
 
 
@@ -283,7 +300,9 @@ class Bench:
         self.database_url: str | None = None
         self.numbers: list[tuple[str, str]] = []  # (dialled user mobile, caller number)
         self.steps: list[Step] = []
-        self.profile: str = ""
+        self.profile: dict[str, str] = {}
+        self.mobiles: list[str] = []
+        self.feature_rng = random.Random(3)
         self.sipp_live: list[SippProc] = []
         self.ast_version = "Asterisk ?"
         self.idle = (0.0, 0.0)
@@ -291,6 +310,7 @@ class Bench:
         self.foreign_at_start: list[str] = []
         self.foreign_seen: set[str] = set()
         self.root = Path("/")
+        self.git = git_state()
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -298,6 +318,7 @@ class Bench:
         busy = []
         for ip, port in (
             (MOBILE_IP, PEER_PORT), (PSTN_IP, CALLER_PORT), (BENCH_CALLER_IP, CALLER_PORT),
+            (MOBILE_IP, CALLER_PORT),
         ):  # fmt: skip
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
                 try:
@@ -371,6 +392,7 @@ class Bench:
                     )  # fmt: skip
         finally:
             await engine.dispose()
+        self.mobiles = mobiles
         rnd = random.Random(2)
         self.numbers = [
             (rnd.choice(mobiles), f"+35850{1000000 + i:07d}")
@@ -498,6 +520,95 @@ class Bench:
                 fh.write(f"{dialled};{caller};\n")
         return path
 
+    def write_feature_csv(self, folder: Path, count: int) -> tuple[Path, list[tuple[str, str]]]:
+        """Feature calls: each from a different random user's mobile (while there are
+        users), dialling 983n (n=1..8) and 984n (n=1..5) alternately."""
+        users = list(self.mobiles)
+        self.feature_rng.shuffle(users)
+        rows = []
+        for i in range(count):
+            mobile = users[i % len(users)]
+            k = i // 2
+            code = f"983{k % 8 + 1}" if i % 2 == 0 else f"984{k % 5 + 1}"
+            rows.append((code, mobile))
+        path = folder / "calls.csv"
+        with open(path, "w") as fh:
+            fh.write("SEQUENTIAL\n")
+            for code, mobile in rows:
+                fh.write(f"{code};{mobile};\n")
+        return path, rows
+
+    def _pg_dsn(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        assert self.database_url is not None
+        url = make_url(self.database_url).set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
+
+    def feature_reset(self, rows: list[tuple[str, str]]) -> None:
+        """Before a feature step: put every user the step calls from in a state different
+        from the one their code sets (activity/role one off, activity_changed_at in 2000),
+        so afterwards the code's effect is visible user by user. Bench database only."""
+        import asyncpg
+
+        acts = [(m, int(c[3]) % 8 + 1) for c, m in rows if c.startswith("983")]
+        roles = [(m, int(c[3]) % 5 + 1) for c, m in rows if c.startswith("984")]
+
+        async def go() -> None:
+            conn = await asyncpg.connect(self._pg_dsn())
+            try:
+                await conn.executemany(
+                    "UPDATE users SET activity = $2, activity_changed_at = '2000-01-01Z' "
+                    "WHERE mobile_number = $1", acts,
+                )  # fmt: skip
+                await conn.executemany(
+                    "UPDATE users SET role = $2, activity_changed_at = '2000-01-01Z' "
+                    "WHERE mobile_number = $1", roles,
+                )  # fmt: skip
+            finally:
+                await conn.close()
+
+        asyncio.run(go())
+
+    def feature_check(self, rows: list[tuple[str, str]], folder: Path) -> tuple[int, int]:
+        """After a feature step: (checked, took effect). 983n: activity == n and
+        activity_changed_at moved on from the reset; 984n: role == n."""
+        import asyncpg
+
+        async def go() -> dict[str, tuple[int, int, bool]]:
+            conn = await asyncpg.connect(self._pg_dsn())
+            try:
+                got = await conn.fetch(
+                    "SELECT mobile_number, activity, role, activity_changed_at > '2001-01-01Z' "
+                    "AS touched FROM users WHERE mobile_number = ANY($1::text[])",
+                    [m for _, m in rows],
+                )  # fmt: skip
+            finally:
+                await conn.close()
+            return {r[0]: (r[1], r[2], r[3]) for r in got}
+
+        state = asyncio.run(go())
+        last: dict[str, str] = {}
+        for code, mobile in rows:  # a user called twice in a step: the later code wins
+            last[mobile] = code
+        ok = 0
+        bad: list[str] = []
+        for code, mobile in rows:
+            if last[mobile] != code:
+                continue
+            activity, role, touched = state.get(mobile, (0, 0, False))
+            n = int(code[3])
+            if (code.startswith("983") and activity == n and touched) or (
+                code.startswith("984") and role == n
+            ):
+                ok += 1
+            else:
+                bad.append(f"{mobile} {code}: activity {activity} role {role} touched {touched}")
+        (folder / "state_check.txt").write_text(
+            f"checked {len(last)} users, took effect {ok}\n" + "\n".join(bad) + "\n"
+        )
+        return len(last), ok
+
     # -- a step --------------------------------------------------------------------------
 
     def run_step(
@@ -510,11 +621,17 @@ class Bench:
         tag = tag or ("profile" if profile else "")
         folder = self.workdir / (f"{path}-{rate}" + (f"-{tag}" if tag else ""))
         folder.mkdir()
-        for name in ("uac.xml", "uas.xml"):
+        feature = path == "feature"
+        for name in ("uac_feature.xml",) if feature else ("uac.xml", "uas.xml"):
             shutil.copy(SCENARIOS / name, folder / name)
-        csv = self.write_csv(folder, planned)
-        caller_ip = PSTN_IP if path == "vipcall" else BENCH_CALLER_IP
-        hold_ms = args.hold
+        rows: list[tuple[str, str]] = []
+        if feature:
+            csv, rows = self.write_feature_csv(folder, planned)
+            self.feature_reset(rows)
+        else:
+            csv = self.write_csv(folder, planned)
+        caller_ip = {"vipcall": PSTN_IP, "feature": MOBILE_IP}.get(path, BENCH_CALLER_IP)
+        hold_ms = 0 if feature else args.hold
         sipp_timeout = int(duration + hold_ms / 1000 + args.recv_timeout / 1000 + 15)
 
         uas = SippProc(
@@ -529,7 +646,8 @@ class Bench:
         )  # fmt: skip
         uac = SippProc(
             [
-                "sipp", f"{ASTERISK_IP}:{args.sip_port}", "-sf", "uac.xml", "-inf", csv.name,
+                "sipp", f"{ASTERISK_IP}:{args.sip_port}",
+                "-sf", "uac_feature.xml" if feature else "uac.xml", "-inf", csv.name,
                 "-i", caller_ip, "-p", str(CALLER_PORT), "-mi", caller_ip,
                 "-mp", str(UAC_MEDIA_PORT), "-cp", str(UAC_CONTROL_PORT),
                 "-r", str(rate), "-rp", "1000", "-m", str(planned), "-d", str(hold_ms),
@@ -542,7 +660,7 @@ class Bench:
             folder, "uac",
         )  # fmt: skip
         (folder / "command.txt").write_text(
-            shlex.join(uas.argv) + "\n" + shlex.join(uac.argv) + "\n"
+            ("" if feature else shlex.join(uas.argv) + "\n") + shlex.join(uac.argv) + "\n"
         )
         m0 = self.metrics()
         log_pos = self.messages_log_size()
@@ -550,12 +668,17 @@ class Bench:
         perf: subprocess.Popen[bytes] | None = None
         cap: subprocess.Popen[bytes] | None = None
         pcap = folder / "sip.pcap"
+        if feature:  # the caller's SIP leg and the RTP Asterisk sends to the caller
+            bpf = (f"udp and (port {CALLER_PORT} or "
+                   f"(dst host {caller_ip} and dst port {UAC_MEDIA_PORT}))")  # fmt: skip
+        else:
+            bpf = f"udp and (port {CALLER_PORT} or (host {MOBILE_IP} and port {PEER_PORT}))"
         try:
             if args.pcap:
                 cap = subprocess.Popen(
                     [
                         "dumpcap", "-i", "lo", "-P", "-q", "-B", "64", "-w", str(pcap), "-f",
-                        f"udp and (port {CALLER_PORT} or (host {MOBILE_IP} and port {PEER_PORT}))",
+                        bpf,
                     ],
                     stdout=subprocess.DEVNULL, stderr=open(folder / "dumpcap.err", "wb"),
                     start_new_session=True,
@@ -566,11 +689,12 @@ class Bench:
                 ):
                     time.sleep(0.05)
                 time.sleep(0.2)
-            uas.start()
-            self.sipp_live.append(uas)
-            time.sleep(0.3)
-            if uas.poll():
-                raise SystemExit(f"bench: handset UAS exited at once, see {folder}/uas.out")
+            if not feature:  # feature calls end at Asterisk: no handset
+                uas.start()
+                self.sipp_live.append(uas)
+                time.sleep(0.3)
+                if uas.poll():
+                    raise SystemExit(f"bench: handset UAS exited at once, see {folder}/uas.out")
             app0 = proc_cpu_ticks(self.app.proc.pid) or 0
             ast0 = proc_cpu_ticks(self.ast_pid) or 0
             pg0 = postgres_ticks()
@@ -648,9 +772,28 @@ class Bench:
         step.achieved_rate = achieved_rate(folder)
         if uac.rc not in (0, None) and step.failed == 0:
             step.notes.append(f"caller SIPp exit {uac.rc}")
-        rtts = read_rtt(folder)
+        rtts = read_rtt(folder, "answer" if feature else "ring")
         step.sipp50, step.sipp99 = percentile(rtts, 50), percentile(rtts, 99)
-        if args.pcap and pcap.exists():
+        if feature:
+            step.state_checked, step.state_ok = self.feature_check(rows[: step.attempted], folder)
+        if args.pcap and pcap.exists() and feature:
+            legs = analyse(
+                pcap, CALLER_PORT, MOBILE_IP, PEER_PORT, media=(caller_ip, UAC_MEDIA_PORT)
+            )
+            ans = legs.answer_ms()
+            rtp = legs.first_rtp_ms()
+            step.p50, step.p99 = percentile(ans, 50), percentile(ans, 99)
+            step.pmax = max(ans) if ans else None
+            step.rtp50, step.rtp99 = percentile(rtp, 50), percentile(rtp, 99)
+            step.rtpmax = max(rtp) if rtp else None
+            step.bye50 = percentile(legs.answer_to_bye_ms(), 50)
+            (folder / "latency.txt").write_text(
+                f"packets {legs.packets} rtp {legs.rtp_packets} invites {len(legs.invite)} "
+                f"answered {len(ans)} rtp-matched {len(rtp)} byes {len(legs.bye)}\n"
+            )
+            if not args.keep_pcap:
+                pcap.unlink()
+        elif args.pcap and pcap.exists():
             legs = analyse(pcap, CALLER_PORT, MOBILE_IP, PEER_PORT)
             ring = legs.ring_ms()
             hs = legs.to_handset_ms()
@@ -701,8 +844,13 @@ class Bench:
         if not self.app.running:
             step.notes.append("APP DIED")
         if profile:
-            self.profile = summarize_profile(folder / "pyspy.txt", folder / "pyspy.err")
-            self.perf_report[path] = summarize_perf(folder / "perf-asterisk.data", self.root)
+            if path != "dialplan":  # the app has nothing to do on the dialplan path
+                self.profile[path] = summarize_profile(
+                    folder / "pyspy.txt", folder / "pyspy.err", path=path, rate=rate
+                )
+            self.perf_report[f"{path} path at {rate}/s"] = summarize_perf(
+                folder / "perf-asterisk.data", self.root
+            )
         return step
 
     def measure_idle(self, seconds: float) -> None:
@@ -745,30 +893,40 @@ class Bench:
             for path in args.paths:
                 self.run_step(path, 10, 2.0, tag="warmup")
             stopped: set[str] = set()
-            for rate in args.rates:
-                for path in args.paths:
-                    if path in stopped:
-                        continue
-                    if time.monotonic() - t_start > args.max_minutes * 60:
-                        print("bench: time budget used up, stopping", flush=True)
-                        stopped.update(args.paths)
-                        break
-                    self.wait_quiet(args.quiet_wait)
-                    step = self.run_step(path, rate, args.duration)
-                    self.steps.append(step)
-                    print(format_step(step), flush=True)
-                    if step.planned and step.failed / step.planned * 100 > args.stop_fail_pct:
-                        print(f"bench: {path}: >{args.stop_fail_pct}% failed, no higher rates")
-                        stopped.add(path)
-                    if not self.app.running:  # type: ignore[union-attr]
-                        print("bench: the app died; stopping", flush=True)
-                        stopped.update(args.paths)
-                    time.sleep(args.pause)
+            # one schedule, by rate: dialplan/vipcall at --rates, feature at --feature-rates
+            # (interleaved so every path sees the same Asterisk history)
+            schedule = [
+                (rate, path)
+                for rate in sorted(set(args.rates) | set(args.feature_rates))
+                for path in args.paths
+                if rate in (args.feature_rates if path == "feature" else args.rates)
+            ]  # fmt: skip
+            for rate, path in schedule:
+                if path in stopped:
+                    continue
+                if time.monotonic() - t_start > args.max_minutes * 60:
+                    print("bench: time budget used up, stopping", flush=True)
+                    break
+                self.wait_quiet(args.quiet_wait)
+                step = self.run_step(path, rate, args.duration)
+                self.steps.append(step)
+                print(format_step(step), flush=True)
+                if step.planned and step.failed / step.planned * 100 > args.stop_fail_pct:
+                    print(f"bench: {path}: >{args.stop_fail_pct}% failed, no higher rates")
+                    stopped.add(path)
+                if not self.app.running:  # type: ignore[union-attr]
+                    print("bench: the app died; stopping", flush=True)
+                    break
+                time.sleep(args.pause)
             if args.profile_rate and self.app and self.app.running:
                 for path in args.paths:
-                    print(f"bench: profiling {path} at {args.profile_rate} calls/s "
+                    rate = args.profile_rate
+                    if path == "feature":
+                        rate = min(rate, max(args.feature_rates))
+                    print(f"bench: profiling {path} at {rate} calls/s "
                           "(py-spy on the app, perf on Asterisk) ...", flush=True)  # fmt: skip
-                    self.run_step(path, args.profile_rate, args.duration, profile=True)
+                    self.wait_quiet(args.quiet_wait)
+                    self.run_step(path, rate, args.duration, profile=True)
                     time.sleep(args.pause)
         finally:
             for p in self.sipp_live:
@@ -794,7 +952,7 @@ class Bench:
         lines.append(f"Command: `{a.command}`  ")
         lines.append(f"Date: {dt.datetime.now().isoformat(timespec='seconds')}, "
                      f"total {elapsed / 60:.1f} min  ")  # fmt: skip
-        lines += machine_info(self.ast_version)
+        lines += machine_info(self.ast_version, self.git)
         foreign = sorted(set(self.foreign_at_start) | self.foreign_seen)
         if foreign:
             lines.append(
@@ -807,14 +965,32 @@ class Bench:
         lines.append(
             f"Load: steps of {a.duration:g} s of calls at each rate, {a.hold} ms hold, handset "
             f"answers at once (180+200); {a.users} users, callers dial random users' mobile "
-            f"numbers; app log level {a.log_level}; SIPp recv timeout {a.recv_timeout} ms."
+            f"numbers; app log level {a.log_level}; SIPp recv timeout {a.recv_timeout} ms.  "
         )
+        if "feature" in a.paths:
+            lines.append(
+                "Feature path: rates "
+                + ", ".join(str(r) for r in a.feature_rates)
+                + f" calls/s, {a.duration:g} s each; each call from a different random user's "
+                "mobile via the mobile trunk (127.0.0.3, own port), codes 983n (n=1..8) and "
+                "984n (n=1..5) alternately; the app stores (directory service, one PostgreSQL "
+                "transaction), then answers (200 OK), plays the confirmation prompt and hangs "
+                "up; the caller answers the BYE.  "
+            )
         lines.append(
             f"Idle (no calls, {5} s): app {self.idle[0]:.1f} % of a core, Asterisk "
             f"{self.idle[1]:.1f} % (included in the per-call figures, which count from the "
             "first INVITE until Asterisk has drained)."
         )
         lines.append("")
+        if any(s.path != "feature" for s in self.steps):
+            lines += self.main_table()
+        lines += self.feature_table()
+        lines += self.summary()
+        return self.tail(lines)
+
+    def main_table(self) -> list[str]:
+        lines: list[str] = []
         lines.append(
             "| path | rate/s | achieved/s | attempted | ok | failed | fail-open "
             "| INVITE→180 p50 / p99 / max ms | INVITE→handset p50 / p99 ms "
@@ -823,6 +999,8 @@ class Bench:
         )
         lines.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
         for s in self.steps:
+            if s.path == "feature":
+                continue
             lat = " / ".join(fmt(x, 1) for x in (s.p50, s.p99, s.pmax))
             hs = " / ".join(fmt(x, 1) for x in (s.hs50, s.hs99))
             notes = list(s.notes)
@@ -847,7 +1025,9 @@ class Bench:
                 f"| {s.box_busy:.0f} | {'; '.join(notes)} |"
             )
         lines.append("")
-        lines += self.summary()
+        return lines
+
+    def tail(self, lines: list[str]) -> str:
         warn_total: collections.Counter[str] = collections.Counter()
         for s in self.steps:
             for k, v in s.warnings.items():
@@ -856,17 +1036,63 @@ class Bench:
             lines += ["", "Asterisk warnings/errors logged during steps (top 12):", ""]
             for k, v in warn_total.most_common(12):
                 lines.append(f"- {v}× {k}")
-        if self.profile:
-            lines += ["", self.profile]
-        for path, text in self.perf_report.items():
+        for text in self.profile.values():
+            lines += ["", text]
+        for what, text in self.perf_report.items():
             lines += [
                 "",
-                f"## Asterisk profile (perf, {path} path at {a.profile_rate}/s)",
+                f"## Asterisk profile (perf, {what})",
                 "",
                 text,
             ]
         lines.append("")
         return "\n".join(lines)
+
+    def feature_table(self) -> list[str]:
+        steps = [s for s in self.steps if s.path == "feature"]
+        if not steps:
+            return []
+        lines = [
+            "### feature path (feature codes 983n/984n from the user's handset)",
+            "",
+            "Flow per call: store (PostgreSQL transaction) → answer (200 OK) → play the "
+            "confirmation prompt → hang up. INVITE→200 is therefore the time until the prompt "
+            "is started; INVITE→first RTP is when its first packet reached the caller "
+            "(capture: the first RTP packet from the port Asterisk's 200 OK announced). "
+            "'state' counts the callers whose stored activity/role (983n: activity = n and "
+            "activity_changed_at renewed; 984n: role = n) shows the code after the step.",
+            "",
+            "| rate/s | achieved/s | attempted | ok | failed | fail-open "
+            "| INVITE→200 p50 / p99 / max ms | INVITE→first RTP p50 / p99 / max ms "
+            "| 200→BYE p50 ms | state took effect / checked "
+            "| app CPU ms/call | Asterisk CPU ms/call | Postgres CPU ms/call | SIPp CPU ms/call "
+            "| app / Asterisk / other % of a core | box busy % | notes |",
+            "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        ]
+        for s in steps:
+            lat = " / ".join(fmt(x, 1) for x in (s.p50, s.p99, s.pmax))
+            rtp = " / ".join(fmt(x, 1) for x in (s.rtp50, s.rtp99, s.rtpmax))
+            notes = list(s.notes)
+            outs = {
+                k.split('"')[1] if '"' in k else k: int(v)
+                for k, v in s.outcomes.items() if not k.startswith("reason=")
+            }  # fmt: skip
+            if outs:
+                notes.append(", ".join(f"{k} {v}" for k, v in sorted(outs.items())))
+            if s.decision_ms is not None:
+                notes.append(f"decision {s.decision_ms:.1f} ms avg")
+            if s.warnings:
+                notes.append(f"{sum(s.warnings.values())} Asterisk warnings")
+            lines.append(
+                f"| {s.rate} | {s.achieved_rate:.0f} | {s.attempted} | {s.successful} "
+                f"| {s.failed} | {s.fail_open} | {lat} | {rtp} | {fmt(s.bye50, 0)} "
+                f"| {s.state_ok} / {s.state_checked} "
+                f"| {fmt(s.app_ms, 2)} | {fmt(s.ast_ms, 2)} "
+                f"| {fmt(s.pg_ms, 2)} | {fmt(s.sipp_ms, 2)} | {s.app_core:.0f} / {s.ast_core:.0f} / {s.other_core:.0f} "  # noqa: E501
+                f"| {s.box_busy:.0f} | {'; '.join(notes)} |"
+            )
+        lines.append("")
+        return lines
 
     def summary(self) -> list[str]:
         by: dict[str, list[Step]] = collections.defaultdict(list)
@@ -874,7 +1100,7 @@ class Bench:
             by[s.path].append(s)
         best: dict[str, int] = {}
         out = ["## Summary", ""]
-        for path, steps in by.items():
+        for path, steps in sorted(by.items(), key=lambda kv: PATHS.index(kv[0])):
             zero = [s.rate for s in steps if s.zero_fail]
             # highest rate with 0 failures such that every lower step was clean too
             clean = 0
@@ -893,10 +1119,21 @@ class Bench:
                 if not s.zero_fail or s.p99 is None or s.p99 > self.args.p99_limit:
                     break
                 usable = s.rate
-            out.append(
-                f"- **{path}**: highest rate with 0 failed calls: **{clean} calls/s**{ceiling}{extra}"  # noqa: E501
-                f"; with 0 failed and INVITE→180 p99 ≤ {self.args.p99_limit:g} ms: {usable} calls/s"
+            what = "INVITE→200" if path == "feature" else "INVITE→180"
+            clean_what = (
+                " (clean = 0 failed, 0 fail-open, every code stored)" if path == "feature" else ""
             )
+            out.append(
+                f"- **{path}**: highest rate with 0 failed calls{clean_what}: **{clean} calls/s**{ceiling}{extra}"  # noqa: E501
+                f"; with 0 failed and {what} p99 ≤ {self.args.p99_limit:g} ms: {usable} calls/s"
+            )
+            if path == "feature":
+                out.append(
+                    "- **feature** INVITE→200 (prompt started) p50 / p99 ms: "
+                    + ", ".join(f"{s.rate}/s {fmt(s.p50, 1)} / {fmt(s.p99, 1)}" for s in steps)
+                    + "; INVITE→first RTP of the prompt p50 / p99 ms: "
+                    + ", ".join(f"{s.rate}/s {fmt(s.rtp50, 1)} / {fmt(s.rtp99, 1)}" for s in steps)
+                )
         if "dialplan" in best and "vipcall" in best and best["dialplan"]:
             ratio = best["vipcall"] / best["dialplan"]
             out.append(
@@ -952,16 +1189,37 @@ def fmt(value: float | None, digits: int) -> str:
 
 def format_step(s: Step) -> str:
     lat = "/".join(fmt(x, 1) for x in (s.p50, s.p99, s.pmax))
+    extra = ""
+    if s.path == "feature":
+        rtp = "/".join(fmt(x, 1) for x in (s.rtp50, s.rtp99, s.rtpmax))
+        extra = f"RTP p50/p99/max {rtp} ms, state {s.state_ok}/{s.state_checked}, "
     return (
         f"  {s.path:8s} {s.rate:4d}/s: {s.successful}/{s.planned} ok, {s.failed} failed, "
         f"{s.fail_open} fail-open, "
-        f"180 p50/p99/max {lat} ms, app {fmt(s.app_ms, 2)} ms/call, "
+        f"{'200' if s.path == 'feature' else '180'} p50/p99/max {lat} ms, {extra}"
+        f"app {fmt(s.app_ms, 2)} ms/call, "
         f"asterisk {fmt(s.ast_ms, 2)} ms/call, box {s.box_busy:.0f}% busy "
         f"{'; '.join(s.notes)}"
     )
 
 
-def machine_info(ast_v: str) -> list[str]:
+def git_state() -> str:
+    """HEAD and uncommitted changes outside bench/ (the app's code at start-up)."""
+    git = "?"
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=BENCH_DIR).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"],
+            capture_output=True, text=True, cwd=BENCH_DIR.parent,
+        ).stdout.split()[1::2]  # fmt: skip
+        git = head + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else "")
+    except OSError:
+        pass
+    return git
+
+
+def machine_info(ast_v: str, git: str) -> list[str]:
     cpu = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -981,25 +1239,20 @@ def machine_info(ast_v: str) -> list[str]:
         ).stdout.strip() or "?"  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         pass
-    git = "?"
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=BENCH_DIR).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"],
-            capture_output=True, text=True, cwd=BENCH_DIR.parent,
-        ).stdout.split()[1::2]  # fmt: skip
-        git = head + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else "")
-    except OSError:
-        pass
     return [
-        f"Code: git {git}  ",
+        f"Code: git {git} (when the run started)  ",
         f"Machine: {os.cpu_count()} CPUs (nproc), {cpu}, {mem} RAM, Linux {platform.release()}  ",
         f"Software: {ast_v}; {sipp_v}; PostgreSQL {pg_v}; Python {platform.python_version()}  ",
     ]
 
 
-def summarize_profile(raw: Path, err: Path, a_rate_note: str = "250 Hz, --nonblocking") -> str:
+def summarize_profile(
+    raw: Path,
+    err: Path,
+    a_rate_note: str = "250 Hz, --nonblocking",
+    path: str = "vipcall",
+    rate: int = 0,
+) -> str:
     """Top functions (self and inclusive) from py-spy's collapsed-stack output."""
     if not raw.exists():
         msg = err.read_text(errors="replace").strip()[-300:] if err.exists() else ""
@@ -1026,7 +1279,7 @@ def summarize_profile(raw: Path, err: Path, a_rate_note: str = "250 Hz, --nonblo
     if not busy:
         return "## App profile\n\npy-spy saw only idle samples."
     out = [
-        "## App profile (py-spy, vipcall path)",
+        f"## App profile (py-spy, {path} path at {rate}/s)",
         "",
         f"{total} samples ({a_rate_note}), {idle} in the event loop's epoll wait, {busy} busy. "
         "Shares below are of the busy samples.",
@@ -1078,7 +1331,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=10.0, help="seconds of calls per step")
     p.add_argument("--hold", type=int, default=1000, help="call hold time, ms")
     p.add_argument("--users", type=int, default=1000)
-    p.add_argument("--paths", default="dialplan,vipcall")
+    p.add_argument("--feature-rates", default="10,25,50",
+                   help="comma-separated call rates of the feature path (calls/s)")  # fmt: skip
+    p.add_argument("--paths", default="dialplan,vipcall,feature",
+                   help="any of dialplan, vipcall, feature (comma-separated)")  # fmt: skip
     p.add_argument("--log-level", default="WARNING", help="the app's VIPCALL_LOG_LEVEL")
     p.add_argument("--recv-timeout", type=int, default=10000,
                    help="ms a caller waits for each expected message before the call fails")  # fmt: skip  # noqa: E501
@@ -1107,19 +1363,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="summary also gives the highest clean rate with INVITE->180 p99 below this",
     )
     p.add_argument("--sip-port", type=int, default=45060)
-    p.add_argument("--ari-port", type=int, default=48088)
-    p.add_argument("--app-http-port", type=int, default=49108)
+    p.add_argument("--ari-port", type=int, default=28188)  # below the ephemeral range
+    p.add_argument("--app-http-port", type=int, default=29108)
     p.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: rates 10,25, 3 s steps, 100 users, profile at 10/s")  # fmt: skip  # noqa: E501
     args = p.parse_args(argv)
     if args.quick:
         args.rates, args.duration, args.users, args.profile_rate = "10,25", 3.0, 100, 10
-        args.pause = 1.0
+        args.pause, args.feature_rates = 1.0, "5,10"
     args.rates = [int(r) for r in str(args.rates).split(",") if r.strip()]
+    args.feature_rates = [int(r) for r in str(args.feature_rates).split(",") if r.strip()]
     args.paths = [x.strip() for x in args.paths.split(",") if x.strip()]
     for path in args.paths:
-        if path not in ("dialplan", "vipcall"):
+        if path not in PATHS:
             p.error(f"unknown path {path!r}")
     args.command = shlex.join([".venv/bin/python", "-m", "bench.run", *(argv or sys.argv[1:])])
     return args
