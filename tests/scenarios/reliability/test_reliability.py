@@ -36,11 +36,7 @@ async def test_established_call_survives_kill_9_of_the_app(vipcall, people, part
 async def test_call_while_the_app_is_down_still_rings_the_handset(
     vipcall, asterisk, people, parties
 ) -> None:
-    org = await people.org()
-    pekka = await people.user(org, landline=True)
-    await eventually(
-        lambda: pekka.mobile in asterisk.cli(f"database get vipcall-ring {pekka.landline}")
-    )
+    pekka = await user_known_to_asterisk(people, asterisk)
     vipcall.kill9()
 
     handset = await parties.handset().start()
@@ -66,6 +62,17 @@ async def test_app_reconnects_by_itself_after_asterisk_restarts(
     call = await parties.external_caller("+358501110008", maija.mobile).run()
     assert call.ok, call.log
     assert (await handset.wait()).received("INVITE")
+
+
+async def user_known_to_asterisk(people, asterisk):  # type: ignore[no-untyped-def]
+    """A new user with a landline, once the app has put their numbers in Asterisk's AstDB
+    (what the fail-open dialplan reads)."""
+    org = await people.org()
+    person = await people.user(org, landline=True)
+    await eventually(
+        lambda: person.mobile in asterisk.cli(f"database get vipcall-ring {person.landline}")
+    )
+    return person
 
 
 def _healthy(app: AppProcess) -> bool:
@@ -98,11 +105,7 @@ async def silent_database() -> AsyncIterator[str]:
 async def test_database_trouble_fails_open_to_the_handset(
     vipcall, asterisk, people, parties, tmp_path, database_state
 ) -> None:
-    org = await people.org()
-    pekka = await people.user(org, landline=True)
-    await eventually(
-        lambda: pekka.mobile in asterisk.cli(f"database get vipcall-ring {pekka.landline}")
-    )
+    pekka = await user_known_to_asterisk(people, asterisk)
     vipcall.stop()
 
     async with silent_database() as silent_url:
