@@ -276,3 +276,11 @@ def test_short_numbers_are_recognised() -> None:
     assert short_number("116117") == "116117"
     assert short_number("12") is None
     assert short_number("9833") is None
+
+
+def test_without_the_database_an_unanswered_caller_can_still_leave_a_message() -> None:
+    from vipcall.routing.rules import after_ringing_without_state
+
+    assert after_ringing_without_state(7, "NOANSWER") == Voicemail(7, reason="noanswer")
+    assert after_ringing_without_state(7, "CANCEL") == Hangup(Cause.NORMAL)
+    assert after_ringing_without_state(None, "BUSY") == Hangup(Cause.USER_BUSY)

@@ -28,7 +28,13 @@ from vipcall.routing.decisions import (
     Ring,
     Voicemail,
 )
-from vipcall.routing.rules import NewCall, Policy, after_ringing, route_call
+from vipcall.routing.rules import (
+    NewCall,
+    Policy,
+    after_ringing,
+    after_ringing_without_state,
+    route_call,
+)
 from vipcall.routing.state import Trunk, User
 from vipcall.voicemail.leave import leave_message
 
@@ -119,13 +125,15 @@ async def unanswered(
 ) -> str:
     """The dialplan rang the targets and nobody answered; the channel is back with us."""
     callee = None
-    if user_id is not None:
-        try:
+    decision: Decision
+    try:
+        if user_id is not None:
             callee = await _with_timeout(svc.state.user(user_id), svc.db_timeout)
-        except Exception as exc:  # noqa: BLE001
-            FAIL_OPEN.labels(reason=type(exc).__name__).inc()
-            ch.log.warning("state unavailable (%s) after %s", type(exc).__name__, dial_status)
-    decision = after_ringing(callee, dial_status)
+        decision = after_ringing(callee, dial_status)
+    except Exception as exc:  # noqa: BLE001 - the caller can still leave a message
+        FAIL_OPEN.labels(reason=type(exc).__name__).inc()
+        ch.log.warning("state unavailable (%s) after %s", type(exc).__name__, dial_status)
+        decision = after_ringing_without_state(user_id, dial_status)
     ch.log.info("unanswered (%s): %s", dial_status, decision)
     call = NewCall(Trunk.PSTN, e164(ch.caller, svc.region), called)
     return await execute(ch, decision, svc, call, callee)

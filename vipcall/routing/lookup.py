@@ -52,6 +52,7 @@ SELECT u.id, u.mobile_number, u.landline_number, u.role,
   FROM users u JOIN organizations o ON o.id = u.organization_id
 """
 
+
 def _in_effect(f: str, u: str) -> str:
     """SQL: forwarding ``f`` of user ``u`` applies now (immediate, or bound to the activity
     in effect when there is no immediate one). The loop check when a call is placed follows

@@ -169,3 +169,12 @@ def after_ringing(callee: User | None, dial_status: str) -> Decision:
     if callee is not None and callee.voicemail_enabled:
         return Voicemail(callee.id, reason=dial_status.lower())
     return Hangup(UNANSWERED_CAUSE[dial_status])
+
+
+def after_ringing_without_state(user_id: int | None, dial_status: str) -> Decision:
+    """:func:`after_ringing` when the callee's state cannot be read (database away): the
+    caller can still leave a message; it is kept on Asterisk and stored once the database
+    is back (see :mod:`vipcall.voicemail.leave`)."""
+    if user_id is not None and dial_status in UNANSWERED:
+        return Voicemail(user_id, reason=dial_status.lower())
+    return after_ringing(None, dial_status)
