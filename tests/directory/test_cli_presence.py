@@ -21,7 +21,8 @@ import pytest_asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from vipcall.cli import main, parse_activity_list, parse_timestamp
+from tests.support import cli as support_cli
+from vipcall.cli import parse_activity_list, parse_timestamp
 from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -32,17 +33,7 @@ MAIJA = "fi0401234567@taipalsaari.fi"  # demo user: mobile 040 123 4567, landlin
 LIISA_MOBILE = "0501234569"  # demo user Liisa Korhonen
 
 
-class Cli:
-    def __init__(self, url: str, capsys: pytest.CaptureFixture[str]) -> None:
-        self.url = url
-        self.capsys = capsys
-
-    async def __call__(self, *argv: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        code = await asyncio.to_thread(main, ["--database-url", self.url, *argv])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
+class Cli(support_cli.Cli):
     async def schedule(self, user: str, n: str, start: str, end: str) -> str:
         """``activity schedule``; the printed id."""
         out = await self.ok("activity", "schedule", user, n, "--start", start, "--end", end)
