@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -84,7 +85,11 @@ class StasisApp:
             return  # already ours (seen in a reconcile snapshot and again as an event)
         ch = Channel(self.ari, channel, list(args))
         self.calls[ch.id] = ch
-        task = asyncio.create_task(self.run_call(ch))
+        self._spawn(self.run_call(ch))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task the app keeps a reference to until it ends."""
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -167,9 +172,7 @@ class StasisApp:
                 await hang_up(self.ari, channel["id"], Cause.FAILURE)
         if self.provisioner is not None:
             # In the background: calls must route (or fail open) while the DB is slow.
-            task = asyncio.create_task(self.provision(full=True))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self.provision(full=True))
 
     async def provision(self, full: bool = False) -> None:
         """Catch up with Asterisk: push numbers and softphones, store messages left behind."""

@@ -112,8 +112,7 @@ class Channel:
     async def play(self, media: list[str], timeout: float = 60.0) -> None:
         """Play the media in order and wait until it has been heard."""
         playback = await self._do(self.ari.play(self.id, media))
-        pb_id = playback["id"] if isinstance(playback, dict) else str(playback)
-        await self.wait_for({"PlaybackFinished"}, timeout, match=pb_id)
+        await self.wait_for({"PlaybackFinished"}, timeout, match=playback["id"])
 
     async def prompt_digit(self, media: list[str], timeout: float) -> str | None:
         """Play the media and return the first key pressed (during the prompt, which it
@@ -123,7 +122,6 @@ class Channel:
         deadline = 300.0  # a prompt never plays this long; a bound all the same
         while True:
             event = await self.wait_for({"PlaybackFinished", "ChannelDtmfReceived"}, deadline)
-            self.log.debug("menu event %s", event)
             if event["type"] == "ChannelDtmfReceived":
                 try:
                     await self.ari.stop_playback(pb_id)
@@ -161,8 +159,6 @@ class Channel:
         except AriNotFound as exc:
             self.gone = True
             raise CallGone from exc
-        except AriError:
-            raise
 
 
 async def hang_up(ari: AriClient, channel_id: str, cause: Cause) -> None:

@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 from vipcall.calls import selfservice
 from vipcall.calls.channel import Channel
 from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
-from vipcall.numbers import InvalidNumber, normalize, short_number
+from vipcall.numbers import short_number, try_normalize
 from vipcall.prompts.media import sound
 from vipcall.routing.decisions import (
     ActivityMenu,
@@ -83,20 +83,13 @@ class Services:
     menu_timeout: float = 6.0
 
 
-def e164(raw: str, region: str) -> str | None:
-    try:
-        return normalize(raw, region) if raw else None
-    except InvalidNumber:
-        return None
-
-
 async def new_call(ch: Channel, svc: Services, trunk: Trunk, softphone: str | None) -> str:
     """A call just entered the service: route it and execute the decision."""
     started = time.perf_counter()
     call = NewCall(
         trunk,
-        e164(ch.caller, svc.region),
-        e164(ch.exten, svc.region),
+        try_normalize(ch.caller, svc.region),
+        try_normalize(ch.exten, svc.region),
         ch.exten,
         short_number(ch.exten, svc.region),
     )
@@ -135,7 +128,7 @@ async def unanswered(
         ch.log.warning("state unavailable (%s) after %s", type(exc).__name__, dial_status)
         decision = after_ringing_without_state(user_id, dial_status)
     ch.log.info("unanswered (%s): %s", dial_status, decision)
-    call = NewCall(Trunk.PSTN, e164(ch.caller, svc.region), called)
+    call = NewCall(Trunk.PSTN, try_normalize(ch.caller, svc.region), called)
     return await execute(ch, decision, svc, call, callee)
 
 
