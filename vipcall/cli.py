@@ -20,7 +20,7 @@
     vipcall forward set USER [TARGET] [--activity N]      (no TARGET = clear)
     vipcall forward clear USER [--activity N]
     vipcall org set-red DOMAIN 2,3,4,5,6                   ('' or none = no red activities)
-    vipcall serve ...      -> vipcall.app.main(argv)
+    vipcall serve ...      -> vipcall.service.main.main(argv)
     vipcall sandbox ...    -> vipcall.sandbox.__main__.main(argv)
 
 USER is a username (``fi0401234567@taipalsaari.fi``), a user id or one of the user's numbers.
@@ -49,18 +49,17 @@ from vipcall import directory as d
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine, session_factory, transaction
 from vipcall.db.models import (
-    ACTIVITY_MAX,
-    ACTIVITY_MIN,
-    ROLE_MAX,
     Organization,
     ScheduledActivity,
     User,
 )
+from vipcall.presence.activity import scheduled_in_effect
+from vipcall.presence.model import ACTIVITY_MAX, ACTIVITY_MIN, ROLE_MAX
 from vipcall.prompts import activity_name, role_name
 
 PROG = "vipcall"
 PASSTHROUGH = {
-    "serve": ("vipcall.app", "main"),
+    "serve": ("vipcall.service.main", "main"),
     "sandbox": ("vipcall.sandbox.__main__", "main"),
 }
 
@@ -362,7 +361,7 @@ async def _activity_list(
         _, red = await _org_red(s, user)
         cutoff = datetime.min.replace(tzinfo=UTC) if args.all else now
         rows = await d.list_scheduled_activities(s, user.id, ending_after=cutoff)
-    current = d.scheduled_in_effect(rows, now)
+    current = scheduled_in_effect(rows, now)
     table = [
         (
             r.id,
@@ -399,7 +398,7 @@ async def _activity_show(
         org, red = await _org_red(s, user)
         presence = await d.get_presence(s, user, now)
         scheduled = await d.list_scheduled_activities(s, user.id, ending_after=now)
-    current = d.scheduled_in_effect(scheduled, now)
+    current = scheduled_in_effect(scheduled, now)
     colour = _colour(presence.activity, red)
     if presence.red_until is not None:
         colour = f"red until {format_local(presence.red_until)}"
@@ -584,7 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
     fclr.add_argument("--activity", type=int, metavar="N", help="the forwarding of activity N")
     fclr.set_defaults(handler=_forward_set)
 
-    sub.add_parser("serve", help="run the ARI application (vipcall.app)", add_help=False)
+    sub.add_parser("serve", help="run the ARI application (vipcall.service)", add_help=False)
     sub.add_parser("sandbox", help="manage the Asterisk sandbox", add_help=False)
     return parser
 

@@ -14,12 +14,13 @@ import secrets
 from dataclasses import replace
 from urllib.parse import urlparse
 
-from vipcall import app
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine, session_factory, transaction
 from vipcall.db.migrate import create_database_if_missing_async, upgrade_async
 from vipcall.directory import ensure_demo
 from vipcall.sandbox import Instance
+from vipcall.service.logs import configure_logging
+from vipcall.service.main import serve
 
 log = logging.getLogger("vipcall.devstack")
 
@@ -59,7 +60,7 @@ def start_asterisk(settings: Settings) -> tuple[Instance, Settings]:
 
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
-    app.configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     asyncio.run(prepare_database(settings))
     instance, settings = start_asterisk(settings)
     log.info(
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         instance.sip_port,
     )
     try:
-        asyncio.run(app.serve(settings))
+        asyncio.run(serve(settings))
     finally:
         instance.stop()
     return 0

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from vipcall.app import StasisApp
-from vipcall.calls.flows import Services
+from vipcall.calls.context import CallContext as Services
 from vipcall.routing.rules import Policy
-from vipcall.routing.state import Organization, User
+from vipcall.routing.snapshot import Organization
+from vipcall.routing.snapshot import Subscriber as User
+from vipcall.service.stasis import StasisApp
 
 ORG = Organization(id=1)
 MAIJA = User(id=7, org=ORG, mobile="+358401234567")
@@ -70,7 +71,7 @@ def stasis_start(args: list[str], exten: str = "+358401234567") -> dict[str, Any
 @pytest.fixture
 async def made() -> AsyncIterator[tuple[StasisApp, FakeAri]]:
     ari = FakeAri()
-    svc = Services(state=FakeState(), policy=Policy(ring_timeout=30))  # type: ignore[arg-type]
+    svc = Services(store=FakeState(), policy=Policy(ring_timeout=30))  # type: ignore[arg-type]
     app = StasisApp(ari, svc, None)  # type: ignore[arg-type]
     yield app, ari
     ari.gate.set()
@@ -139,7 +140,7 @@ async def test_a_flow_error_on_a_new_call_fails_open_instead_of_hanging_up(
     async def broken(*_: Any) -> Any:
         raise RuntimeError("bug")
 
-    app.svc.state.parties = broken  # type: ignore[method-assign]
+    app.ctx.store.parties = broken  # type: ignore[method-assign]
     app.on_event(stasis_start(["in", "pstn"]))
     await settle()
     assert ari.requests == [("continue", ("c1", "vipcall-failopen", "+358401234567", 1))]

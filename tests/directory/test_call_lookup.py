@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vipcall import directory
 from vipcall.db.engine import session_factory, transaction
+from vipcall.presence.model import Activity
 from vipcall.routing.decisions import Handset, Pstn, Ring
-from vipcall.routing.lookup import DbCallState, create_pool
 from vipcall.routing.rules import Policy, route_inbound
-from vipcall.routing.state import Activity
+from vipcall.store.calls import DbCallStore as DbCallState
+from vipcall.store.pool import create_pool
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

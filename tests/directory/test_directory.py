@@ -19,6 +19,7 @@ from vipcall.db.models import (
     User,
     VoicemailSettings,
 )
+from vipcall.presence.activity import activity_in_effect
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -261,7 +262,7 @@ async def test_scheduled_activities(session: AsyncSession) -> None:
     later = await d.get_presence(session, a, now + 5 * h)
     assert later.activity == 1 and not later.is_red and later.red_until is None
     rows = (await session.scalars(select(ScheduledActivity))).all()
-    assert d.effective_activity(1, rows, now + 2.5 * h) == 7
+    assert activity_in_effect(1, rows, now + 2.5 * h) == 7
 
 
 async def test_softphones(session: AsyncSession) -> None:

@@ -14,7 +14,7 @@ from vipcall.presence.codes import (
     SetRole,
     parse_feature_code,
 )
-from vipcall.routing.state import Activity, Role
+from vipcall.presence.model import Activity, Role
 
 
 @pytest.mark.parametrize("n", range(1, 9))

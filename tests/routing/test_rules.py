@@ -7,9 +7,9 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vipcall.presence.model import Activity, Role
 from vipcall.routing.decisions import (
     Announce,
-    CallerId,
     Cause,
     Handset,
     Hangup,
@@ -18,8 +18,12 @@ from vipcall.routing.decisions import (
     Softphone,
     Voicemail,
 )
-from vipcall.routing.rules import NewCall, Policy, after_ringing, route_call, route_inbound
-from vipcall.routing.state import Activity, Organization, Role, Trunk, User
+from vipcall.routing.decisions import (
+    Presentation as CallerId,
+)
+from vipcall.routing.rules import Policy, after_ringing, route_call, route_inbound
+from vipcall.routing.snapshot import NewCall, Organization, Trunk
+from vipcall.routing.snapshot import Subscriber as User
 
 ORG = Organization(id=1, switchboard="+35851234000")
 MOBILE = "+358401234567"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from vipcall.provisioning import SoftphoneAccount, endpoint_fields
 from vipcall.sandbox import Instance
 from vipcall.sandbox.instance import PROJECT_DIR
+from vipcall.service.provisioning import SoftphoneAccount, endpoint_fields
 
 pytestmark = pytest.mark.e2e
 
@@ -178,7 +178,7 @@ SOFTPHONE_PASSWORD = "pw-Xy7"
 
 @pytest.fixture
 def softphone(sandbox: Instance) -> Iterator[str]:
-    """A softphone pushed with the app's own fields (vipcall/provisioning.py), removed after."""
+    """A softphone pushed with the app's own fields (service/provisioning.py), removed after."""
     ep = SOFTPHONE
     objects = endpoint_fields(SoftphoneAccount(ep, SOFTPHONE_PASSWORD, "+358401234567"))
     try:

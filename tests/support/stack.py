@@ -51,7 +51,7 @@ class AppProcess:
     def start(self, timeout: float = 20.0) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vipcall.app"],
+            [sys.executable, "-m", "vipcall", "serve"],
             cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

@@ -7,19 +7,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
 from typing import Any
 
 from vipcall.ari import AriClient, AriError, AriNotFound
-from vipcall.routing.decisions import CallerId, Cause, Handset, Pstn, Ring, Softphone, Target
+from vipcall.calls.dialplan import RING_CONTEXT, hang_up, ring_spec
+from vipcall.routing.decisions import Cause, Ring
 
 log = logging.getLogger("vipcall.call")
-
-#: Dialplan context that rings a decision's targets (see dialplan/extensions.conf).
-RING_CONTEXT = "vipcall-ring"
-#: Dialplan context whose extension is the Q.850 cause to hang up with.
-CAUSE_CONTEXT = "vipcall-cause"
-
 
 _HANGUP_EVENTS = frozenset({"ChannelHangupRequest", "ChannelDestroyed"})
 
@@ -28,38 +22,8 @@ class CallGone(Exception):
     """The caller hung up (or the channel vanished) while the flow was running."""
 
 
-def dial_string(targets: Iterable[Target]) -> str:
-    """The Asterisk Dial() string for the decision's targets."""
-    parts = []
-    for target in targets:
-        match target:
-            case Handset(mobile):
-                parts.append(f"PJSIP/{mobile}@mobile")
-            case Softphone(endpoint):
-                parts.append(f"PJSIP/{endpoint}")
-            case Pstn(number):
-                parts.append(f"PJSIP/{number}@pstn")
-    return "&".join(parts)
-
-
-def ring_spec(ring: Ring, called: str | None) -> str:
-    """Pack a Ring decision into the one channel variable ``VIP_RING`` the dialplan reads:
-    ``timeout|user id|called number|caller id number|presentation|dial string``.
-
-    The user id and called number come back in the Stasis arguments when nobody answers,
-    so the voicemail flow knows whose mailbox it is without keeping per-call memory.
-    """
-    cid: CallerId | None = ring.caller_id
-    number = cid.number if cid and cid.number else ""
-    presentation = "prohib" if cid and cid.restricted else ""
-    user = "" if ring.user_id is None else str(ring.user_id)
-    called = called or ""
-    targets = dial_string(ring.targets)
-    return f"{ring.timeout or ''}|{user}|{called}|{number}|{presentation}|{targets}"
-
-
-class Channel:
-    """One channel in our Stasis application."""
+class CallChannel:
+    """One channel in our Stasis application, as a call flow sees it."""
 
     __slots__ = (
         "ari", "id", "caller", "exten", "args", "events", "gone", "handed_off", "answered", "log",
@@ -143,6 +107,50 @@ class Channel:
         await self._do(self.ari.continue_in_dialplan(self.id, RING_CONTEXT, "s", 1))
         self.handed_off = True
 
+    # -- recording (voicemail) ------------------------------------------------------------
+
+    async def record(
+        self, name: str, *, max_seconds: int, max_silence: int, terminate_on: str = "#"
+    ) -> None:
+        """Start recording the caller as ``name`` (WAV, replacing one of the same name)."""
+        await self._do(
+            self.ari.record(
+                self.id,
+                name,
+                format="wav",
+                max_duration_seconds=max_seconds,
+                max_silence_seconds=max_silence,
+                if_exists="overwrite",
+                terminate_on=terminate_on,
+            )
+        )
+
+    async def recording_finished(self, name: str, timeout: float) -> None:
+        """Wait until the recording ``name`` ends (``#``, silence, its length limit).
+
+        Raises :class:`CallGone` when the caller hangs up first, TimeoutError on timeout."""
+        await self.wait_for({"RecordingFinished", "RecordingFailed"}, timeout, match=name)
+
+    async def recording_closed(self, name: str, timeout: float = 3.0) -> None:
+        """After a hangup, wait briefly for Asterisk to report that the recording ``name``
+        has ended (it closes the file and fills in the WAV header then)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                event = await asyncio.wait_for(self.events.get(), remaining)
+            except TimeoutError:
+                return
+            if event["type"] in ("RecordingFinished", "RecordingFailed"):
+                if event.get("recording", {}).get("name") == name:
+                    return
+
+    async def stop_recording(self, name: str) -> None:
+        with contextlib.suppress(AriError):
+            await self.ari.stop_recording(name)
+
+    # -- leaving our hands ------------------------------------------------------------
+
     async def continue_to(self, context: str, extension: str) -> None:
         await self._do(self.ari.continue_in_dialplan(self.id, context, extension, 1))
         self.handed_off = True
@@ -159,17 +167,6 @@ class Channel:
         except AriNotFound as exc:
             self.gone = True
             raise CallGone from exc
-
-
-async def hang_up(ari: AriClient, channel_id: str, cause: Cause) -> None:
-    """Hang up a channel in our Stasis app with an exact Q.850 cause."""
-    try:
-        await ari.continue_in_dialplan(channel_id, CAUSE_CONTEXT, str(int(cause)), 1)
-    except AriNotFound:
-        pass  # already gone
-    except AriError:
-        with contextlib.suppress(AriNotFound):
-            await ari.hangup(channel_id, reason="normal")
 
 
 def _object_id(event: dict[str, Any]) -> str | None:

@@ -42,12 +42,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
-# Activities 1..8 (issue 3): 1 Available, 2 Busy, 3 Lunch, 4 In meeting, 5 Away,
-# 6 On holiday, 7 Remote work, 8 At office.
-ACTIVITY_MIN, ACTIVITY_MAX = 1, 8
-DEFAULT_RED_ACTIVITIES: tuple[int, ...] = (2, 3, 4, 5, 6)
-# Roles 1..5: 1 mobile, 2 landline, 3 switchboard, 4 hidden, 5 absence notice.
-ROLE_MIN, ROLE_MAX = 1, 5
+from vipcall.presence.model import ACTIVITY_MAX, ACTIVITY_MIN, ROLE_MAX, ROLE_MIN
+from vipcall.presence.model import DEFAULT_RED_ACTIVITIES as RED_DEFAULT
+
+# Activities and roles: their one definition is vipcall.presence.model.
+DEFAULT_RED_ACTIVITIES: tuple[int, ...] = tuple(sorted(RED_DEFAULT))
 LANGUAGES = ("fi", "en")
 NOTIFY_BY = ("sms", "email", "both", "none")
 GREETING_MODES = ("default", "name", "personal")

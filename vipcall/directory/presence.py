@@ -1,28 +1,28 @@
-"""Presence state: activity, role, forwarding, scheduled activities.
+"""Presence state in the service layer: activity, role, forwarding, scheduled activities.
 
-Simple read/write helpers now; issue 3's call flows and feature codes build on them.
-
-* ``users.activity`` is the activity the user set by hand. A scheduled activity overrides it
-  while ``starts_at <= now < ends_at`` (the latest-starting one wins when they overlap); after
-  it ends the user is automatically back at ``users.activity``.
-* Forwarding: at most one immediate target per user and one target per activity.
+* ``users.activity`` is the manual activity; which activity is in effect is the rule in
+  :mod:`vipcall.presence.activity`.
+* Forwarding: at most one immediate target per user and one target per activity; which
+  targets are refused is the rule in :mod:`vipcall.presence.forwarding`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vipcall import numbers
 from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
+from vipcall.db.queries import FORWARDING_REACH, reached
 from vipcall.directory import validation as v
 from vipcall.directory.errors import ForwardRefused, InvalidField
 from vipcall.directory.users import get_user
-from vipcall.presence.forwarding import MAX_HOPS, Refusal, forward_refusal
+from vipcall.presence.activity import activity_in_effect, red_chain_end
+from vipcall.presence.forwarding import Refusal, forward_refusal, next_hops_any, refusal_text
 
 
 def _now() -> datetime:
@@ -70,46 +70,18 @@ async def get_forwardings(session: AsyncSession, user_id: int) -> Sequence[Forwa
 
 async def validate_forward_target(session: AsyncSession, user: User, raw: str) -> str:
     """Normalise a forwarding target and refuse it by :func:`forward_refusal` (invalid,
-    premium-rate/shared-cost, own number, loop over immediate forwardings). Returns E.164;
-    raises :class:`ForwardRefused` with the reason."""
+    premium-rate/shared-cost, own number, a loop over any forwarding of the users it
+    reaches). Returns E.164; raises :class:`ForwardRefused` with the reason."""
     try:
         target = numbers.normalize(raw)
     except numbers.InvalidNumber as exc:
         raise ForwardRefused(Refusal.INVALID_NUMBER, str(exc)) from None
     own = {n for n in (user.mobile_number, user.landline_number) if n}
-    reason = forward_refusal(own, target, await _next_hops(session, target))
+    rows = await session.execute(text(FORWARDING_REACH), {"start": [target], "now": _now()})
+    reason = forward_refusal(own, target, next_hops_any(reached(r) for r in rows.mappings()))
     if reason is not None:
-        raise ForwardRefused(reason, _REFUSAL_TEXT[reason].format(target=target))
+        raise ForwardRefused(reason, refusal_text(reason, target))
     return target
-
-
-_REFUSAL_TEXT = {
-    Refusal.INVALID_NUMBER: "{target} is not a valid phone number",
-    Refusal.PREMIUM_OR_SHARED_COST: "{target} is a premium-rate or shared-cost number",
-    Refusal.OWN_NUMBER: "{target} is the user's own number",
-    Refusal.LOOP: "forwarding to {target} would loop back",
-}
-
-
-async def _next_hops(session: AsyncSession, start: str) -> dict[str, list[str]]:
-    """Where each number reachable by forwarding from ``start`` forwards to (immediate and
-    activity-bound forwardings alike)."""
-    hops: dict[str, list[str]] = {}
-    frontier = [start]
-    while frontier and len(hops) < MAX_HOPS * 4:
-        rows = await session.execute(
-            select(User.mobile_number, User.landline_number, Forwarding.target)
-            .join(Forwarding, Forwarding.user_id == User.id)
-            .where(User.mobile_number.in_(frontier) | User.landline_number.in_(frontier))
-        )
-        reached: list[str] = []
-        for mobile, landline, target in rows:
-            for number in (mobile, landline):
-                if number in frontier:
-                    hops.setdefault(number, []).append(target)
-            reached.append(target)
-        frontier = [n for n in dict.fromkeys(reached) if n not in hops]
-    return hops
 
 
 async def set_forwarding(
@@ -188,44 +160,6 @@ async def delete_scheduled_activity(session: AsyncSession, scheduled_id: int) ->
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-# --- pure helpers ---------------------------------------------------------------------------
-
-
-def scheduled_in_effect(
-    scheduled: Sequence[ScheduledActivity], now: datetime
-) -> ScheduledActivity | None:
-    """The scheduled activity in effect at ``now`` (latest start wins), or None."""
-    active = [s for s in scheduled if s.starts_at <= now < s.ends_at]
-    return max(active, key=lambda s: (s.starts_at, s.id or 0)) if active else None
-
-
-def effective_activity(
-    manual_activity: int, scheduled: Sequence[ScheduledActivity], now: datetime
-) -> int:
-    """The activity in effect at ``now``: a scheduled one if any, else the manual one."""
-    current = scheduled_in_effect(scheduled, now)
-    return current.activity if current is not None else manual_activity
-
-
-def red_chain_end(
-    scheduled: Sequence[ScheduledActivity], red: Collection[int], now: datetime
-) -> datetime | None:
-    """If a red scheduled activity is in effect at ``now``, the end of the chain of
-    consecutive (touching or overlapping) red scheduled activities starting with it."""
-    current = scheduled_in_effect(scheduled, now)
-    if current is None or current.activity not in red:
-        return None
-    end = current.ends_at
-    extended = True
-    while extended:
-        extended = False
-        for s in scheduled:
-            if s.activity in red and s.starts_at <= end < s.ends_at:
-                end = s.ends_at
-                extended = True
-    return end
-
-
 @dataclass(frozen=True, slots=True)
 class Presence:
     """A user's presence state at one moment (what routing needs)."""
@@ -252,7 +186,7 @@ async def get_presence(
         select(Organization.red_activities).where(Organization.id == owner.organization_id)
     )
     red_set = set(red or ())
-    activity = effective_activity(owner.activity, scheduled, when)
+    activity = activity_in_effect(owner.activity, scheduled, when)
     return Presence(
         user_id=owner.id,
         activity=activity,

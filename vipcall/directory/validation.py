@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from vipcall import numbers
-from vipcall.db.models import ACTIVITY_MAX, ACTIVITY_MIN, LANGUAGES, ROLE_MAX, ROLE_MIN
+from vipcall.db.models import LANGUAGES
 from vipcall.directory.errors import InvalidField
+from vipcall.presence.model import ACTIVITY_MAX, ACTIVITY_MIN, ROLE_MAX, ROLE_MIN
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vipcall.routing.state import Activity, Role
+from vipcall.presence.model import ACTIVITY_MAX, ACTIVITY_MIN, ROLE_MAX, ROLE_MIN, Activity, Role
 
 PREFIX = "98"
 
@@ -53,9 +53,14 @@ def parse_feature_code(dialled: str) -> FeatureRequest | None:
     if not is_feature_code(dialled):
         return None
     code, rest = dialled[:3], dialled[3:]
-    if code == "983" and len(rest) == 1 and rest.isdigit() and 1 <= int(rest) <= 8:
+    if (
+        code == "983"
+        and len(rest) == 1
+        and rest.isdigit()
+        and ACTIVITY_MIN <= int(rest) <= ACTIVITY_MAX
+    ):
         return SetActivity(Activity(int(rest)))
-    if code == "984" and len(rest) == 1 and rest.isdigit() and 1 <= int(rest) <= 5:
+    if code == "984" and len(rest) == 1 and rest.isdigit() and ROLE_MIN <= int(rest) <= ROLE_MAX:
         return SetRole(Role(int(rest)))
     if code == "987":
         if rest == "":

@@ -1,15 +1,21 @@
-"""Which forwarding targets are refused, and why.
+"""Forwarding: which forwarding applies, which targets are refused, and why. Pure.
 
-The same rule guards setting a forwarding (feature code, CLI, home page) and placing a
-forwarded call, so a target that became a loop after it was set is still caught.
+The same refusal rule guards setting a forwarding (feature code, CLI, home page) and placing
+a forwarded call, so a target that became a loop after it was set is still caught.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from vipcall import numbers
+from vipcall.presence.activity import Period, activity_in_effect
+
+A = TypeVar("A", bound=int)
 
 #: Forwarding hops followed when looking for a loop.
 MAX_HOPS = 10
@@ -22,6 +28,50 @@ class Refusal(StrEnum):
     PREMIUM_OR_SHARED_COST = "premium-or-shared-cost"
     OWN_NUMBER = "own-number"
     LOOP = "loop"
+
+
+#: Why, in words (CLI, home page, logs); the phone says the prompt named by the value.
+REFUSAL_TEXT: Mapping[Refusal, str] = {
+    Refusal.INVALID_NUMBER: "{target} is not a valid phone number",
+    Refusal.PREMIUM_OR_SHARED_COST: "{target} is a premium-rate or shared-cost number",
+    Refusal.OWN_NUMBER: "{target} is the user's own number",
+    Refusal.LOOP: "forwarding to {target} would loop back",
+}
+
+
+def refusal_text(reason: Refusal, target: str) -> str:
+    return REFUSAL_TEXT[reason].format(target=target)
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarding:
+    """One stored forwarding: immediate (``activity is None``) or bound to an activity."""
+
+    target: str
+    activity: int | None = None
+
+
+def forwarding_candidates(
+    immediate: str | None, by_activity: Mapping[A, str], activity: A
+) -> tuple[str, ...]:
+    """The forwardings that apply to a user whose activity in effect is ``activity``, in
+    precedence order: the immediate forwarding before the one bound to the activity."""
+    found = (immediate, by_activity.get(activity))
+    return tuple(t for t in found if t is not None)
+
+
+def forwarding_in_effect(forwardings: Iterable[Forwarding], activity: int) -> str | None:
+    """Where a call to this user is forwarded now (first of :func:`forwarding_candidates`),
+    or ``None``. The loop check of a call being placed follows only these."""
+    immediate = None
+    by_activity: dict[int, str] = {}
+    for f in forwardings:
+        if f.activity is None:
+            immediate = f.target
+        else:
+            by_activity[f.activity] = f.target
+    candidates = forwarding_candidates(immediate, by_activity, activity)
+    return candidates[0] if candidates else None
 
 
 def forward_refusal(
@@ -55,3 +105,41 @@ def _loops(
         if nxt in own or nxt in path or _loops(own, nxt, next_hops, path | {nxt}):
             return True
     return False
+
+
+# --- the forwarding graph beyond one user ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """A user reached by following forwardings, with what decides where they forward."""
+
+    numbers: tuple[str, ...]
+    manual_activity: int
+    scheduled: tuple[Period, ...]
+    forwardings: tuple[Forwarding, ...]
+
+
+def next_hops_any(reached: Iterable[Reached]) -> dict[str, tuple[str, ...]]:
+    """Number -> every target its owner forwards to (immediate or bound to any activity).
+    Setting a forwarding follows all of them: any activity can be switched on later."""
+    hops: dict[str, tuple[str, ...]] = {}
+    for user in reached:
+        targets = tuple(f.target for f in user.forwardings)
+        if targets:
+            for number in user.numbers:
+                hops[number] = targets
+    return hops
+
+
+def next_hops_now(reached: Iterable[Reached], now: datetime) -> dict[str, tuple[str, ...]]:
+    """Number -> where its owner's calls are forwarded at ``now`` (at most one target).
+    Placing a call follows only these."""
+    hops: dict[str, tuple[str, ...]] = {}
+    for user in reached:
+        activity = activity_in_effect(user.manual_activity, user.scheduled, now)
+        target = forwarding_in_effect(user.forwardings, activity)
+        if target is not None:
+            for number in user.numbers:
+                hops[number] = (target,)
+    return hops

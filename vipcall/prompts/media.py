@@ -16,25 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
-from enum import StrEnum
 from typing import Final
 
+from vipcall.presence.forwarding import Refusal
+from vipcall.presence.model import ACTIVITY_MAX, ACTIVITY_MIN, ROLE_MAX, ROLE_MIN
 from vipcall.prompts.catalog import DEFAULT_LANG, LANGS, Lang, catalog
 
 SOUND_PREFIX: Final = "sound:vipcall"
-ACTIVITIES: Final = range(1, 9)
-ROLES: Final = range(1, 6)
+ACTIVITIES: Final = range(ACTIVITY_MIN, ACTIVITY_MAX + 1)
+ROLES: Final = range(ROLE_MIN, ROLE_MAX + 1)
 HOLIDAY_ACTIVITY: Final = 6
 MAX_NUM_PIECE: Final = 59
 
 
-class ForwardRefusal(StrEnum):
-    """Why a forwarding target was refused; values match ``forward-refused-<value>``."""
-
-    INVALID_NUMBER = "invalid-number"
-    PREMIUM_OR_SHARED_COST = "premium-or-shared-cost"
-    OWN_NUMBER = "own-number"
-    LOOP = "loop"
+#: Why a forwarding target was refused; values match ``forward-refused-<value>``.
+ForwardRefusal = Refusal
 
 
 # --- basics -------------------------------------------------------------------------

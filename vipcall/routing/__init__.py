@@ -1,5 +1,5 @@
 """Where a call goes: pure decisions over a snapshot of the users' state.
 
-Nothing in this package does I/O except :mod:`vipcall.routing.lookup`, which loads the
-snapshot. The call flows in :mod:`vipcall.calls` execute the decisions.
+Nothing in this package does I/O: :mod:`vipcall.store` loads the snapshot and the flows
+run by :mod:`vipcall.service.dispatch` execute the decisions.
 """

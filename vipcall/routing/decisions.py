@@ -47,9 +47,11 @@ Target = Handset | Softphone | Pstn
 
 
 @dataclass(frozen=True, slots=True)
-class CallerId:
+class Presentation:
+    """The caller ID a rung party is shown."""
+
     number: str | None
-    """E.164 number to present; ``None`` keeps what the caller sent."""
+    """Number to present (E.164, or ``anonymous``); ``None`` keeps what the caller sent."""
     restricted: bool = False
 
 
@@ -61,7 +63,7 @@ class Ring:
     timeout: int
     user_id: int | None = None
     """The user being called, so an unanswered call can reach their voicemail."""
-    caller_id: CallerId | None = None
+    caller_id: Presentation | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,22 +9,23 @@ from dataclasses import dataclass
 
 from vipcall.presence.codes import parse_feature_code
 from vipcall.presence.forwarding import forward_refusal
+from vipcall.presence.model import Role
 from vipcall.routing.decisions import (
     ActivityMenu,
     Announce,
-    CallerId,
     Cause,
     Decision,
     Feature,
     Handset,
     Hangup,
+    Presentation,
     Pstn,
     Ring,
     Softphone,
     Target,
     Voicemail,
 )
-from vipcall.routing.state import Role, Trunk, User
+from vipcall.routing.snapshot import NewCall, Subscriber, Trunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +42,9 @@ class Policy:
     """Service number for listening to voicemail."""
 
 
-@dataclass(frozen=True, slots=True)
-class NewCall:
-    """A call as it entered the service."""
-
-    trunk: Trunk
-    caller: str | None
-    """Caller's number in E.164, or ``None`` when absent or not a number."""
-    dialled: str | None
-    """Dialled number in E.164, or ``None`` when it is not a phone number."""
-    raw: str = ""
-    """The digits as dialled (feature codes are not phone numbers)."""
-    short: str | None = None
-    """A short or emergency number (112, 116117) as dialled: not E.164, still callable."""
-
-
-def route_call(call: NewCall, caller: User | None, callee: User | None, policy: Policy) -> Decision:
+def route_call(
+    call: NewCall, caller: Subscriber | None, callee: Subscriber | None, policy: Policy
+) -> Decision:
     """Where a new call goes.
 
     A call from a user's own phone (the handset through the mobile core, or a softphone) is
@@ -87,32 +75,29 @@ def route_call(call: NewCall, caller: User | None, callee: User | None, policy: 
     return route_inbound(callee, call.dialled, policy)
 
 
-def route_inbound(callee: User, called: str, policy: Policy) -> Decision:
+def route_inbound(callee: Subscriber, called: str, policy: Policy) -> Decision:
     """Where a call to one of the callee's numbers goes.
 
     Precedence: immediate forwarding > activity forwarding > landline while red -> voicemail
     > ring the handset and softphones. A forwarding whose target is refused now (it became
     a loop after it was set) is passed over.
     """
-    for target in (callee.immediate_forward, callee.activity_forwards.get(callee.activity)):
-        if (
-            target is not None
-            and forward_refusal(callee.numbers, target, callee.forward_hops) is None
-        ):
+    for target in callee.forwardings_now:
+        if forward_refusal(callee.numbers, target, callee.forward_hops) is None:
             return Ring((Pstn(target),), policy.ring_timeout, callee.id)
     if called == callee.landline and callee.is_red and callee.voicemail_enabled:
         return Voicemail(callee.id, reason="landline-red")
     return ring_user(callee, policy)
 
 
-def ring_user(user: User, policy: Policy, caller_id: CallerId | None = None) -> Ring:
+def ring_user(user: Subscriber, policy: Policy, caller_id: Presentation | None = None) -> Ring:
     """Ring the user's handset and every softphone at once."""
     targets: tuple[Target, ...] = (Handset(user.mobile), *(Softphone(e) for e in user.softphones))
     return Ring(targets, policy.ring_timeout, user.id, caller_id)
 
 
 def route_outgoing(
-    caller: User, dialled: str | None, callee: User | None, policy: Policy
+    caller: Subscriber, dialled: str | None, callee: Subscriber | None, policy: Policy
 ) -> Decision:
     """A user's own call: to a colleague it rings them as an inbound call, any other valid
     number goes out through the PSTN; both show the caller ID of the caller's role."""
@@ -128,21 +113,21 @@ def route_outgoing(
     return Ring((Pstn(dialled),), timeout, None, caller_id)
 
 
-def outgoing_caller_id(caller: User) -> CallerId:
+def outgoing_caller_id(caller: Subscriber) -> Presentation:
     """The caller ID the caller's role shows; a role whose number is not defined shows the
     mobile number."""
     match caller.role:
         case Role.LANDLINE if caller.landline is not None:
-            return CallerId(caller.landline)
+            return Presentation(caller.landline)
         case Role.SWITCHBOARD if caller.org.switchboard is not None:
-            return CallerId(caller.org.switchboard)
+            return Presentation(caller.org.switchboard)
         case Role.HIDDEN:
-            return CallerId(caller.mobile, restricted=True)
+            return Presentation(caller.mobile, restricted=True)
         case _:
-            return CallerId(caller.mobile)
+            return Presentation(caller.mobile)
 
 
-def role_falls_back(user: User, role: Role) -> bool:
+def role_falls_back(user: Subscriber, role: Role) -> bool:
     """True when the role's number is not defined, so calls show the mobile number."""
     return (role == Role.LANDLINE and user.landline is None) or (
         role == Role.SWITCHBOARD and user.org.switchboard is None
@@ -158,7 +143,7 @@ UNANSWERED_CAUSE = {
 UNANSWERED = frozenset(UNANSWERED_CAUSE)
 
 
-def after_ringing(callee: User | None, dial_status: str) -> Decision:
+def after_ringing(callee: Subscriber | None, dial_status: str) -> Decision:
     """What happens when nobody answered a call that rang the callee's phones.
 
     No answer, busy or unreachable: the callee's voicemail, when they have one. A caller who
@@ -174,7 +159,7 @@ def after_ringing(callee: User | None, dial_status: str) -> Decision:
 def after_ringing_without_state(user_id: int | None, dial_status: str) -> Decision:
     """:func:`after_ringing` when the callee's state cannot be read (database away): the
     caller can still leave a message; it is kept on Asterisk and stored once the database
-    is back (see :mod:`vipcall.voicemail.leave`)."""
+    is back (see :mod:`vipcall.voicemail.deposit`)."""
     if user_id is not None and dial_status in UNANSWERED:
         return Voicemail(user_id, reason=dial_status.lower())
     return after_ringing(None, dial_status)

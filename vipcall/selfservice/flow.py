@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
-from vipcall.calls.channel import Channel
+from vipcall.calls.channel import CallChannel
+from vipcall.calls.context import CallContext, PresenceStore
+from vipcall.calls.route import Routed
 from vipcall.directory.errors import ForwardRefused
 from vipcall.presence.codes import (
     ClearForwarding,
@@ -15,13 +16,11 @@ from vipcall.presence.codes import (
     SetForwarding,
     SetRole,
 )
+from vipcall.presence.model import Activity
 from vipcall.prompts import activity_menu, activity_saved, forward_refused, sound
-from vipcall.routing.decisions import Cause
+from vipcall.routing.decisions import ActivityMenu, Cause, Feature
 from vipcall.routing.rules import role_falls_back
-from vipcall.routing.state import Activity, User
-
-if TYPE_CHECKING:
-    from vipcall.calls.flows import CallState, Services
+from vipcall.routing.snapshot import Subscriber
 
 #: Seconds a feature code's write may take before the caller is told it failed.
 WRITE_TIMEOUT = 5.0
@@ -29,12 +28,14 @@ WRITE_TIMEOUT = 5.0
 MENU_TRIES = 2
 
 
-async def feature(ch: Channel, svc: Services, user: User, request: FeatureRequest) -> str:
+async def feature(ch: CallChannel, ctx: CallContext, routed: Routed) -> str:
     """Carry out the code (while the caller hears ringing), then answer and confirm with a
     prompt right away, and hang up."""
+    assert isinstance(routed.decision, Feature) and routed.party is not None
+    user, request = routed.party, routed.decision.request
     try:
         media, outcome = await asyncio.wait_for(
-            apply_feature(svc.state, user, request), WRITE_TIMEOUT
+            apply_feature(ctx.store, user, request), WRITE_TIMEOUT
         )
     except Exception as exc:  # noqa: BLE001 - the caller hears that it did not work
         ch.log.error("feature %s for user %s failed: %r", request, user.id, exc)
@@ -47,7 +48,7 @@ async def feature(ch: Channel, svc: Services, user: User, request: FeatureReques
 
 
 async def apply_feature(
-    state: CallState, user: User, request: FeatureRequest
+    state: PresenceStore, user: Subscriber, request: FeatureRequest
 ) -> tuple[list[str], str]:
     """Store what the code asks for; the prompt media to confirm it and an outcome label."""
     lang = user.org.language
@@ -76,17 +77,19 @@ async def apply_feature(
             return [sound("invalid-code", lang)], "invalid_code"
 
 
-async def activity_menu_call(ch: Channel, svc: Services, user: User) -> str:
+async def activity_menu_call(ch: CallChannel, ctx: CallContext, routed: Routed) -> str:
     """The activity number: the current activity, then "press 1..8"; the choice is saved
     and confirmed. No input: the menu once more, then goodbye."""
+    assert isinstance(routed.decision, ActivityMenu) and routed.party is not None
+    user = routed.party
     lang = user.org.language
     await ch.answer()
     for _ in range(MENU_TRIES):
-        digit = await ch.prompt_digit(activity_menu(int(user.activity), lang), svc.menu_timeout)
+        digit = await ch.prompt_digit(activity_menu(int(user.activity), lang), ctx.menu_timeout)
         if digit is not None and digit in "12345678":
             chosen = Activity(int(digit))
             try:
-                await asyncio.wait_for(svc.state.set_activity(user.id, chosen), WRITE_TIMEOUT)
+                await asyncio.wait_for(ctx.store.set_activity(user.id, chosen), WRITE_TIMEOUT)
             except Exception as exc:  # noqa: BLE001 - the caller hears that it did not work
                 ch.log.error("saving activity %s for user %s failed: %r", chosen, user.id, exc)
                 await ch.play([sound("technical-error", lang)])

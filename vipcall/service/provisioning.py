@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vipcall.ari import AriClient, AriNotFound
-from vipcall.calls.channel import dial_string
+from vipcall.calls.dialplan import dial_string
 from vipcall.routing.decisions import Handset
 
 log = logging.getLogger("vipcall.provisioning")

@@ -1,37 +1,16 @@
-"""Typed, immutable snapshots of the state a routing decision depends on."""
+"""Typed, immutable snapshots of what a routing decision depends on.
+
+The store (:mod:`vipcall.store`) builds them; the rules in :mod:`vipcall.routing.rules`
+read them and nothing else.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
-
-class Activity(IntEnum):
-    """The eight activities (presence) of the service, numbered as on the phone."""
-
-    AVAILABLE = 1
-    BUSY = 2
-    LUNCH = 3
-    IN_MEETING = 4
-    AWAY = 5
-    ON_HOLIDAY = 6
-    REMOTE_WORK = 7
-    AT_OFFICE = 8
-
-
-DEFAULT_RED_ACTIVITIES: frozenset[Activity] = frozenset(
-    {Activity.BUSY, Activity.LUNCH, Activity.IN_MEETING, Activity.AWAY, Activity.ON_HOLIDAY}
-)
-
-
-class Role(IntEnum):
-    """Roles choose the caller ID of the user's outgoing calls."""
-
-    MOBILE = 1
-    LANDLINE = 2
-    SWITCHBOARD = 3
-    HIDDEN = 4
-    ABSENCE_NOTICE = 5
+from vipcall.presence.forwarding import forwarding_candidates
+from vipcall.presence.model import DEFAULT_RED_ACTIVITIES, Activity, Role
 
 
 class Trunk(StrEnum):
@@ -51,19 +30,20 @@ class Organization:
 
 
 @dataclass(frozen=True, slots=True)
-class User:
-    """One user as routing sees them. Numbers are E.164."""
+class Subscriber:
+    """One user of the service as routing sees them at one moment. Numbers are E.164."""
 
     id: int
     org: Organization
     mobile: str
     landline: str | None = None
     activity: Activity = Activity.AVAILABLE
+    """The activity in effect now (:func:`vipcall.presence.activity.activity_in_effect`)."""
     role: Role = Role.MOBILE
     immediate_forward: str | None = None
     activity_forwards: dict[Activity, str] = field(default_factory=dict)
     softphones: tuple[str, ...] = ()
-    """Asterisk endpoint ids of the user's softphones."""
+    """Asterisk endpoint ids of the user's softphones that can be rung now."""
     voicemail_enabled: bool = True
     forward_hops: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Forwardings in effect now of the users reachable from this user's forwarding targets
@@ -77,5 +57,25 @@ class User:
     def is_red(self) -> bool:
         return self.activity in self.org.red_activities
 
+    @property
+    def forwardings_now(self) -> tuple[str, ...]:
+        """The forwardings that apply now, in precedence order."""
+        return forwarding_candidates(self.immediate_forward, self.activity_forwards, self.activity)
+
     def owns(self, number: str) -> bool:
         return number == self.mobile or (self.landline is not None and number == self.landline)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCall:
+    """A call as it entered the service."""
+
+    trunk: Trunk
+    caller: str | None
+    """Caller's number in E.164, or ``None`` when absent or not a number."""
+    dialled: str | None
+    """Dialled number in E.164, or ``None`` when it is not a phone number."""
+    raw: str = ""
+    """The digits as dialled (feature codes are not phone numbers)."""
+    short: str | None = None
+    """A short or emergency number (112, 116117) as dialled: not E.164, still callable."""

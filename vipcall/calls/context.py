@@ -1,0 +1,61 @@
+"""What a call flow gets besides its channel: the storage ports it may use and the
+service-wide settings. One :class:`CallContext` per process, shared by every call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from vipcall.routing.rules import Policy
+from vipcall.routing.snapshot import Subscriber
+
+
+class RoutingStore(Protocol):
+    """Reads the snapshot a routing decision needs."""
+
+    async def parties(
+        self, caller: str | None, softphone: str | None, dialled: str | None
+    ) -> tuple[Subscriber | None, Subscriber | None]:
+        """(the calling user, the called user), either ``None`` when no user matches."""
+        ...
+
+    async def user(self, user_id: int) -> Subscriber | None: ...
+
+
+class PresenceStore(Protocol):
+    """Writes what self-service by phone changes."""
+
+    async def set_activity(self, user_id: int, activity: int) -> None: ...
+
+    async def set_role(self, user_id: int, role: int) -> None: ...
+
+    async def set_forwarding(self, user_id: int, target: str | None) -> None:
+        """Set (``None``: clear) immediate forwarding; raises
+        :class:`vipcall.directory.ForwardRefused` for a refused target."""
+        ...
+
+
+class MailboxStore(Protocol):
+    """Keeps voicemail messages."""
+
+    async def save_message(
+        self, user_id: int, caller: str | None, called: str | None, audio: bytes, duration_ms: int
+    ) -> int: ...
+
+
+class CallStore(RoutingStore, PresenceStore, MailboxStore, Protocol):
+    """Everything the call flows read and write; :class:`vipcall.store.calls.DbCallStore`
+    is the PostgreSQL implementation."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    store: CallStore
+    policy: Policy
+    region: str = "FI"
+    db_timeout: float = 0.5
+    """Seconds a call waits for the database before failing open."""
+    max_message_seconds: int = 180
+    language: str = "fi"
+    """Spoken when the call is about no user."""
+    menu_timeout: float = 6.0

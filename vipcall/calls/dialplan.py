@@ -1,0 +1,60 @@
+"""The contract with the dialplan (``dialplan/extensions.conf``): the contexts the app
+hands channels to, and how a ring decision is packed for ``[vipcall-ring]``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from vipcall.ari import AriClient, AriError, AriNotFound
+from vipcall.routing.decisions import Cause, Handset, Presentation, Pstn, Ring, Softphone, Target
+
+#: Rings a decision's targets; the channel comes back to the app only if nobody answers.
+RING_CONTEXT = "vipcall-ring"
+#: Hangs up with the Q.850 cause given as the extension.
+CAUSE_CONTEXT = "vipcall-cause"
+#: Where the app sends a call it cannot decide (DB down): the same fail-open path Asterisk
+#: takes when the app itself is down.
+FAIL_OPEN_CONTEXT = "vipcall-failopen"
+
+
+def dial_string(targets: Iterable[Target]) -> str:
+    """The Asterisk Dial() string for the decision's targets."""
+    parts = []
+    for target in targets:
+        match target:
+            case Handset(mobile):
+                parts.append(f"PJSIP/{mobile}@mobile")
+            case Softphone(endpoint):
+                parts.append(f"PJSIP/{endpoint}")
+            case Pstn(number):
+                parts.append(f"PJSIP/{number}@pstn")
+    return "&".join(parts)
+
+
+def ring_spec(ring: Ring, called: str | None) -> str:
+    """Pack a Ring decision into the one channel variable ``VIP_RING`` the dialplan reads:
+    ``timeout|user id|called number|caller id number|presentation|dial string``.
+
+    The user id and called number come back in the Stasis arguments when nobody answers,
+    so the voicemail flow knows whose mailbox it is without keeping per-call memory.
+    """
+    cid: Presentation | None = ring.caller_id
+    number = cid.number if cid and cid.number else ""
+    presentation = "prohib" if cid and cid.restricted else ""
+    user = "" if ring.user_id is None else str(ring.user_id)
+    called = called or ""
+    targets = dial_string(ring.targets)
+    return f"{ring.timeout or ''}|{user}|{called}|{number}|{presentation}|{targets}"
+
+
+async def hang_up(ari: AriClient, channel_id: str, cause: Cause) -> None:
+    """Hang up a channel in our Stasis app with an exact Q.850 cause (through
+    ``[vipcall-cause]``: ARI's own hangup reasons have no 20 or 28)."""
+    try:
+        await ari.continue_in_dialplan(channel_id, CAUSE_CONTEXT, str(int(cause)), 1)
+    except AriNotFound:
+        pass  # already gone
+    except AriError:
+        with contextlib.suppress(AriNotFound):
+            await ari.hangup(channel_id, reason="normal")

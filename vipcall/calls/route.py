@@ -1,0 +1,86 @@
+"""The first step of every call: read the state, ask the pure rules for a decision.
+
+What the decision then does is up to the flow the dispatch table names for it
+(:mod:`vipcall.service.dispatch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, replace
+
+from vipcall.calls.channel import CallChannel
+from vipcall.calls.context import CallContext
+from vipcall.calls.dialplan import FAIL_OPEN_CONTEXT
+from vipcall.calls.entry import NewCallEntry, UnansweredEntry
+from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
+from vipcall.numbers import short_number, try_normalize
+from vipcall.routing.decisions import Decision
+from vipcall.routing.rules import after_ringing, after_ringing_without_state, route_call
+from vipcall.routing.snapshot import NewCall, Subscriber, Trunk
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    """A decision with what its flow needs to carry it out."""
+
+    decision: Decision
+    call: NewCall
+    party: Subscriber | None
+    """The user the call is about (the caller for their own calls, else the callee): their
+    organisation's language is spoken."""
+
+    def language(self, ctx: CallContext) -> str:
+        return self.party.org.language if self.party is not None else ctx.language
+
+
+FailedOpen = str
+"""The outcome label of a call sent to the fail-open dialplan before any decision."""
+
+
+async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Routed | FailedOpen:
+    """A call just entered the service: its decision, or the call failed open (DB away)."""
+    started = time.perf_counter()
+    call = NewCall(
+        entry.trunk,
+        try_normalize(ch.caller, ctx.region),
+        try_normalize(ch.exten, ctx.region),
+        ch.exten,
+        short_number(ch.exten, ctx.region),
+    )
+    # A softphone is identified by its authenticated endpoint alone: the number it puts in
+    # From is its own to choose and must not make it someone else.
+    claimed = None if entry.trunk == Trunk.SOFTPHONE else call.caller
+    try:
+        caller, callee = await asyncio.wait_for(
+            ctx.store.parties(claimed, entry.softphone, call.dialled), ctx.db_timeout
+        )
+    except Exception as exc:  # noqa: BLE001 - any DB trouble: the call must still ring
+        FAIL_OPEN.labels(reason=type(exc).__name__).inc()
+        ch.log.warning("state unavailable (%s): failing open to the dialplan", type(exc).__name__)
+        await ch.continue_to(FAIL_OPEN_CONTEXT, ch.exten)
+        return "fail_open"
+    if entry.trunk == Trunk.SOFTPHONE:
+        call = replace(call, caller=caller.mobile if caller is not None else None)
+    decision = route_call(call, caller, callee, ctx.policy)
+    DECISION_SECONDS.observe(time.perf_counter() - started)
+    ch.log.info("%s -> %s: %s", call.caller, call.dialled or call.raw, decision)
+    return Routed(decision, call, caller or callee)
+
+
+async def unanswered(ch: CallChannel, ctx: CallContext, entry: UnansweredEntry) -> Routed:
+    """Nobody answered the ringing: what now (voicemail, or the reason as a cause)."""
+    callee = None
+    decision: Decision
+    try:
+        if entry.user_id is not None:
+            callee = await asyncio.wait_for(ctx.store.user(entry.user_id), ctx.db_timeout)
+        decision = after_ringing(callee, entry.dial_status)
+    except Exception as exc:  # noqa: BLE001 - the caller can still leave a message
+        FAIL_OPEN.labels(reason=type(exc).__name__).inc()
+        ch.log.warning("state unavailable (%s) after %s", type(exc).__name__, entry.dial_status)
+        decision = after_ringing_without_state(entry.user_id, entry.dial_status)
+    ch.log.info("unanswered (%s): %s", entry.dial_status, decision)
+    call = NewCall(Trunk.PSTN, try_normalize(ch.caller, ctx.region), entry.called)
+    return Routed(decision, call, callee)

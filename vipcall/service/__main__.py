@@ -1,0 +1,3 @@
+from vipcall.service.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""The dispatch table: which flow runs for each way into the app and for each decision.
+
+A new capability is a folder with its rules and its flow, plus one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from vipcall.calls import outcomes, route
+from vipcall.calls.channel import CallChannel
+from vipcall.calls.context import CallContext
+from vipcall.calls.entry import Entry, NewCallEntry, UnansweredEntry, UnknownEntry
+from vipcall.calls.route import Routed
+from vipcall.routing.decisions import (
+    ActivityMenu,
+    Announce,
+    Cause,
+    Feature,
+    Hangup,
+    Ring,
+    Voicemail,
+)
+from vipcall.selfservice import flow as selfservice
+from vipcall.voicemail import deposit as voicemail
+
+Flow = Callable[[CallChannel, CallContext, Routed], Awaitable[str]]
+Router = Callable[[CallChannel, CallContext, Any], Awaitable[Routed | str]]
+
+#: How each way into the app is decided.
+ENTRIES: Mapping[type, Router] = {
+    NewCallEntry: route.new_call,
+    UnansweredEntry: route.unanswered,
+}
+
+#: Which flow carries out each decision.
+DECISIONS: Mapping[type, Flow] = {
+    Ring: outcomes.ring,
+    Announce: outcomes.announce,
+    Hangup: outcomes.hang_up,
+    Voicemail: voicemail.deposit,
+    Feature: selfservice.feature,
+    ActivityMenu: selfservice.activity_menu_call,
+}
+
+
+async def run(ch: CallChannel, ctx: CallContext, entry: Entry) -> str:
+    """Decide the call and carry the decision out; returns the outcome for the metrics."""
+    router = ENTRIES.get(type(entry))
+    if router is None:
+        assert isinstance(entry, UnknownEntry)
+        ch.log.error("unexpected Stasis arguments %r", list(entry.args))
+        await ch.hangup(Cause.FAILURE)
+        return "error"
+    routed = await router(ch, ctx, entry)
+    if isinstance(routed, str):
+        return routed  # failed open before any decision
+    flow = DECISIONS.get(type(routed.decision))
+    if flow is None:
+        ch.log.error("cannot execute %s", routed.decision)
+        await ch.hangup(Cause.FAILURE)
+        return "error"
+    return await flow(ch, ctx, routed)

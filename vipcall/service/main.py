@@ -1,0 +1,98 @@
+"""``vipcall serve``: wires the Stasis application process together and runs it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from vipcall.ari import AriClient, EventStream
+from vipcall.calls.context import CallContext
+from vipcall.config import Settings
+from vipcall.db.engine import create_engine
+from vipcall.metrics import ARI_CONNECTED
+from vipcall.numbers import normalize
+from vipcall.routing.rules import Policy
+from vipcall.service.http import http_app
+from vipcall.service.logs import configure_logging
+from vipcall.service.provisioning import Provisioner
+from vipcall.service.stasis import StasisApp
+from vipcall.store.calls import DbCallStore
+from vipcall.store.pool import create_pool
+
+log = logging.getLogger("vipcall.app")
+
+
+def call_context(settings: Settings, store: DbCallStore) -> CallContext:
+    return CallContext(
+        store=store,
+        policy=Policy(
+            ring_timeout=settings.ring_timeout,
+            activity_number=normalize(settings.activity_number, settings.region),
+            voicemail_number=normalize(settings.voicemail_number, settings.region),
+        ),
+        region=settings.region,
+        db_timeout=settings.db_timeout,
+        max_message_seconds=settings.max_message_seconds,
+        menu_timeout=settings.menu_timeout,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    engine = create_engine(settings.database_url, pool_pre_ping=False, pool_size=10)
+    pool = await create_pool(settings.database_url)
+    ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
+    app = StasisApp(
+        ari, call_context(settings, DbCallStore(pool, engine)), Provisioner(ari, engine)
+    )
+    # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
+    stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
+    runner = web.AppRunner(http_app(stream))
+    await runner.setup()
+    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    log.info(
+        "vipcall serving: ARI %s app %s, metrics http://%s:%d/metrics",
+        settings.ari_url,
+        settings.ari_app,
+        settings.http_host,
+        settings.http_port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    events = asyncio.create_task(stream.run(app.on_event, app.on_connect))
+    syncer = asyncio.create_task(app.keep_in_sync(settings.sync_interval))
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        stream.stop()
+        syncer.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(events, 5)
+        ARI_CONNECTED.set(0)
+        await runner.cleanup()
+        await ari.close()
+        try:
+            await asyncio.wait_for(pool.close(), 5)
+        except TimeoutError:
+            pool.terminate()
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vipcall serve", description="Run the Stasis app.")
+    parser.add_argument("--log-level", default=None)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(args.log_level or settings.log_level)
+    if not settings.ari_password:
+        log.error("no ARI password: set VIPCALL_ARI_PASSWORD or start the sandbox first")
+        return 1
+    asyncio.run(serve(settings))
+    return 0

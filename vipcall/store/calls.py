@@ -1,0 +1,161 @@
+"""Loads the routing snapshot from PostgreSQL and stores what call flows write.
+
+One round trip per new call: the calling and the called user are fetched together with the
+facts routing reads (organisation, manual and scheduled activities, forwardings,
+softphones, whether the user has voicemail). Only when the callee forwards, a second query
+gathers the users the forwarding reaches, for the loop check. The rules applied to these
+facts (which activity is in effect, which forwarding applies) are the pure functions of
+:mod:`vipcall.presence`; no rule is written in SQL here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vipcall import directory
+from vipcall.db.engine import session_factory, transaction
+from vipcall.db.queries import FORWARDING_FACTS, FORWARDING_REACH, forwarding_facts, numbered
+from vipcall.db.queries import reached as reached_user
+from vipcall.presence.activity import activity_in_effect
+from vipcall.presence.forwarding import next_hops_now
+from vipcall.presence.model import Activity, Role
+from vipcall.routing.snapshot import Organization, Subscriber
+
+_USER_SQL = (
+    """
+SELECT u.id, u.mobile_number, u.landline_number, u.role,
+       o.id AS org_id, o.switchboard_number, o.red_activities, o.language,"""
+    + FORWARDING_FACTS
+    + """,
+       ARRAY(SELECT p.sip_username FROM softphones p
+              WHERE p.user_id = u.id ORDER BY p.seq) AS softphones,
+       NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                    WHERE gm.user_id = u.id AND g.kind = 'no_voicemail') AS voicemail_enabled,
+       u.mobile_number = :caller OR u.id = (SELECT p.user_id FROM softphones p
+                                              WHERE p.sip_username = :softphone) AS is_caller,
+       u.mobile_number = :dialled OR u.landline_number = :dialled AS is_callee
+  FROM users u JOIN organizations o ON o.id = u.organization_id
+"""
+)
+
+PARTIES = numbered(
+    _USER_SQL.replace(":caller", "CAST(:caller AS text)")
+    .replace(":softphone", "CAST(:softphone AS text)")
+    .replace(":dialled", "CAST(:dialled AS text)")
+    + """ WHERE u.mobile_number IN (:caller, :dialled) OR u.landline_number = :dialled
+        OR u.id = (SELECT p.user_id FROM softphones p WHERE p.sip_username = :softphone)""",
+    "now",
+    "caller",
+    "softphone",
+    "dialled",
+)
+ONE_USER = numbered(
+    _USER_SQL.replace(":caller", "NULL").replace(":softphone", "NULL").replace(":dialled", "NULL")
+    + " WHERE u.id = :user",
+    "now",
+    "user",
+)
+REACH = numbered(FORWARDING_REACH, "start", "now")
+
+SAVE_MESSAGE = """
+WITH box AS (
+  INSERT INTO mailboxes (user_id) VALUES ($1)
+  ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
+  RETURNING id
+)
+INSERT INTO voicemail_messages (mailbox_id, caller_number, called_number, duration_ms, audio)
+SELECT id, $2, $3, $4, $5 FROM box
+RETURNING id
+"""
+
+
+def _subscriber(row: Any, now: datetime, hops: dict[str, tuple[str, ...]]) -> Subscriber:
+    org = Organization(
+        id=row["org_id"],
+        switchboard=row["switchboard_number"],
+        red_activities=frozenset(Activity(a) for a in row["red_activities"]),
+        language=row["language"],
+    )
+    manual, periods, forwardings = forwarding_facts(row)
+    immediate = None
+    by_activity: dict[Activity, str] = {}
+    for f in forwardings:
+        if f.activity is None:
+            immediate = f.target
+        else:
+            by_activity[Activity(f.activity)] = f.target
+    return Subscriber(
+        id=row["id"],
+        org=org,
+        mobile=row["mobile_number"],
+        landline=row["landline_number"],
+        activity=Activity(activity_in_effect(manual, periods, now)),
+        role=Role(row["role"]),
+        immediate_forward=immediate,
+        activity_forwards=by_activity,
+        softphones=tuple(row["softphones"]),
+        voicemail_enabled=row["voicemail_enabled"],
+        forward_hops=hops,
+    )
+
+
+class DbCallStore:
+    """The call flows' storage (:class:`vipcall.calls.context.CallStore`) in PostgreSQL."""
+
+    def __init__(self, pool: asyncpg.Pool, engine: AsyncEngine) -> None:
+        self.pool = pool
+        self.sessions = session_factory(engine)
+
+    async def parties(
+        self, caller: str | None, softphone: str | None, dialled: str | None
+    ) -> tuple[Subscriber | None, Subscriber | None]:
+        if caller is None and softphone is None and dialled is None:
+            return None, None
+        now = datetime.now(UTC)
+        rows = await self.pool.fetch(PARTIES, now, caller, softphone, dialled)
+        calling = called = None
+        for row in rows:
+            if row["is_caller"]:
+                calling = _subscriber(row, now, {})
+            if row["is_callee"]:
+                hops = await self._hops(row["fwd_targets"], now)
+                called = _subscriber(row, now, hops)
+        return calling, called
+
+    async def _hops(self, targets: list[str], now: datetime) -> dict[str, tuple[str, ...]]:
+        """Where the users the callee's forwardings reach forward to now (loop check)."""
+        if not targets:
+            return {}
+        rows = await self.pool.fetch(REACH, list(targets), now)
+        return next_hops_now((reached_user(r) for r in rows), now)
+
+    async def user(self, user_id: int) -> Subscriber | None:
+        now = datetime.now(UTC)
+        row = await self.pool.fetchrow(ONE_USER, now, user_id)
+        return None if row is None else _subscriber(row, now, {})
+
+    async def save_message(
+        self, user_id: int, caller: str | None, called: str | None, audio: bytes, duration_ms: int
+    ) -> int:
+        message_id = await self.pool.fetchval(
+            SAVE_MESSAGE, user_id, caller, called or "", duration_ms, audio
+        )
+        return int(message_id)
+
+    # Writes go through the directory service layer, shared with the CLI and the web API.
+
+    async def set_activity(self, user_id: int, activity: int) -> None:
+        async with transaction(self.sessions) as session:
+            await directory.set_activity(session, user_id, activity)
+
+    async def set_role(self, user_id: int, role: int) -> None:
+        async with transaction(self.sessions) as session:
+            await directory.set_role(session, user_id, role)
+
+    async def set_forwarding(self, user_id: int, target: str | None) -> None:
+        async with transaction(self.sessions) as session:
+            await directory.set_forwarding(session, user_id, target)
