@@ -10,6 +10,29 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+# The clone's root when running from a source checkout (also with ``pip install -e .``).
+_SOURCE_ROOT = Path(__file__).resolve().parents[1]
+# Where an installed (non-checkout) vipcall keeps its runtime state; the Asterisk chroot is
+# its sibling /var/lib/vipcall/asterisk-sid.
+SYSTEM_STATE_DIR = Path("/var/lib/vipcall/state")
+ARI_PASSWORD_FILE = "ari-password"
+
+
+def default_state_dir() -> Path:
+    """The runtime state folder, absolute and independent of the current directory:
+    ``<clone>/var`` from a source checkout, else ``/var/lib/vipcall/state``."""
+    if (_SOURCE_ROOT / "pyproject.toml").is_file() and (_SOURCE_ROOT / "vipcall").is_dir():
+        return _SOURCE_ROOT / "var"
+    return SYSTEM_STATE_DIR
+
+
+def read_ari_password(state_dir: Path) -> str:
+    """The ARI password the sandbox wrote to ``<state_dir>/ari-password``, or "" if none."""
+    try:
+        return (Path(state_dir) / ARI_PASSWORD_FILE).read_text().strip()
+    except FileNotFoundError:
+        return ""
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -39,8 +62,8 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 9108
 
-    # Where runtime state lives (sandbox config, secrets, logs).
-    state_dir: Path = field(default_factory=lambda: Path("var"))
+    # Where runtime state lives (ARI password, app pid); always absolute.
+    state_dir: Path = field(default_factory=default_state_dir)
     log_level: str = "INFO"
 
     @classmethod
@@ -59,13 +82,13 @@ class Settings:
             elif isinstance(current, float):
                 values[f.name] = float(raw)
             elif isinstance(current, Path):
-                values[f.name] = Path(raw)
+                values[f.name] = Path(raw).absolute()
             else:
                 values[f.name] = raw
         values.update(overrides)
         settings = replace(base, **values)
+        if not Path(settings.state_dir).is_absolute():  # an override given as a relative path
+            settings = replace(settings, state_dir=Path(settings.state_dir).absolute())
         if not settings.ari_password:
-            secret = settings.state_dir / "ari-password"
-            if secret.exists():
-                settings = replace(settings, ari_password=secret.read_text().strip())
+            settings = replace(settings, ari_password=read_ari_password(settings.state_dir))
         return settings

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from vipcall.config import Settings
+from vipcall.config import Settings, read_ari_password
 from vipcall.sandbox.chroot import ChrootError, default_root, ensure_chroot
 from vipcall.sandbox.instance import Instance, InstanceError
 
@@ -57,11 +57,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 def _instance(args: argparse.Namespace, settings: Settings) -> Instance:
-    password = settings.ari_password
-    if not password:
-        secret = Path(args.state_dir) / "ari-password"
-        if secret.exists():
-            password = secret.read_text().strip()
+    password = settings.ari_password or read_ari_password(args.state_dir)
     return Instance(
         name=args.name,
         root=args.root,
