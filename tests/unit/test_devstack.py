@@ -1,0 +1,98 @@
+"""`make run`'s supervisor: a killed app is started again, a stop ends it.
+
+Real child processes (a short python command), real signals; the full stack is not started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from vipcall.devstack import APP_COMMAND, supervise
+
+SLEEPER = (sys.executable, "-c", "import time; time.sleep(60)")
+# Ignores SIGTERM: the supervisor has to fall back to SIGKILL.
+STUBBORN = (
+    sys.executable,
+    "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('ready', flush=True); time.sleep(60)",
+)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def _pid_in(pid_file: Path, *, other_than: int | None = None, timeout: float = 10) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            pid = int(pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            pid = None
+        if pid is not None and pid != other_than and _alive(pid):
+            return pid
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no (new) live pid in {pid_file} within {timeout}s")
+
+
+async def test_killed_child_is_restarted_and_stop_ends_it(tmp_path: Path) -> None:
+    pid_file = tmp_path / "app.pid"
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        supervise(SLEEPER, stop=stop, pid_file=pid_file, min_backoff=0.05, grace=5)
+    )
+    first = await _pid_in(pid_file)
+    assert os.getpgid(first) == first  # own process group: a terminal's Ctrl-C skips it
+
+    os.kill(first, signal.SIGKILL)
+    second = await _pid_in(pid_file, other_than=first)
+    assert not _alive(first)
+
+    # a graceful kill (what README tells you to do) restarts it as well
+    os.kill(second, signal.SIGTERM)
+    third = await _pid_in(pid_file, other_than=second)
+
+    stop.set()
+    starts = await asyncio.wait_for(task, 10)
+    assert starts == 3
+    assert not _alive(third)
+    assert not pid_file.exists()
+
+
+async def test_stop_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
+    pid_file = tmp_path / "app.pid"
+    stop = asyncio.Event()
+    task = asyncio.create_task(supervise(STUBBORN, stop=stop, pid_file=pid_file, grace=0.5))
+    pid = await _pid_in(pid_file)
+    await asyncio.sleep(0.3)  # let it install its SIGTERM handler
+    stop.set()
+    assert await asyncio.wait_for(task, 10) == 1
+    assert not _alive(pid)
+
+
+async def test_stop_during_backoff_starts_nothing_more(tmp_path: Path) -> None:
+    pid_file = tmp_path / "app.pid"
+    stop = asyncio.Event()
+    crashing = (sys.executable, "-c", "raise SystemExit(3)")
+    task = asyncio.create_task(
+        supervise(crashing, stop=stop, pid_file=pid_file, min_backoff=30, max_backoff=30)
+    )
+    await asyncio.sleep(1.0)  # the first run has crashed; the supervisor waits 30 s
+    stop.set()
+    assert await asyncio.wait_for(task, 5) == 1
+    assert not pid_file.exists()
+
+
+def test_the_supervised_command_is_vipcall_serve() -> None:
+    assert APP_COMMAND == (sys.executable, "-m", "vipcall", "serve")
