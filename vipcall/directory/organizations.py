@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vipcall.db.models import DEFAULT_RED_ACTIVITIES, Organization, User
 from vipcall.directory import validation as v
-from vipcall.directory.errors import DuplicateOrganization, UnknownOrganization
+from vipcall.directory.errors import DuplicateOrganization, InvalidField, UnknownOrganization
+from vipcall.presence.model import Activity
+
+#: How an empty list of red activities may be written (every activity green).
+NO_ACTIVITIES = ("", "none", "-")
 
 
 async def create_organization(
@@ -95,3 +99,30 @@ async def set_red_activities(
     org.red_activities = sorted({v.activity("red_activities", a) for a in activities})
     await session.flush()
     return org
+
+
+def parse_red_activities(raw: str) -> list[int]:
+    """A list of red activities as typed: ``2,3,4,5,6`` -> [2, 3, 4, 5, 6] (sorted); each a
+    valid activity, none twice; ``''``, ``none`` or ``-`` -> [] (every activity green).
+
+    Raises :class:`InvalidField` (field ``red_activities``)."""
+    text = raw.strip()
+    if text.lower() in NO_ACTIVITIES:
+        return []
+    result: list[int] = []
+    for item in text.split(","):
+        part = item.strip()
+        try:
+            number = int(part)
+        except ValueError:
+            raise InvalidField("red_activities", f"{part!r} is not an activity number") from None
+        n = v.activity("red_activities", number)
+        if n in result:
+            raise InvalidField("red_activities", f"activity {n} is listed twice")
+        result.append(n)
+    return sorted(result)
+
+
+def green_activities(red: Collection[int]) -> list[int]:
+    """The activities that are not in ``red``, in order."""
+    return [int(a) for a in Activity if a not in red]

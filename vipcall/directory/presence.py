@@ -4,13 +4,16 @@
   :mod:`vipcall.presence.activity`.
 * Forwarding: at most one immediate target per user and one target per activity; which
   targets are refused is the rule in :mod:`vipcall.presence.forwarding`.
+* What a person is shown (``vipcall activity show``/``activity list``, later the web pages):
+  :func:`presence_view` and :func:`scheduled_view`, computed with the same rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +23,14 @@ from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
 from vipcall.db.queries import FORWARDING_REACH, reached
 from vipcall.directory import validation as v
 from vipcall.directory.errors import ForwardRefused, InvalidField
+from vipcall.directory.organizations import get_organization
 from vipcall.directory.users import get_user
-from vipcall.presence.activity import activity_in_effect, red_chain_end
+from vipcall.presence.activity import (
+    activity_in_effect,
+    red_chain_end,
+    schedule_state,
+    scheduled_in_effect,
+)
 from vipcall.presence.forwarding import Refusal, forward_refusal, next_hops_any, refusal_text
 
 
@@ -174,6 +183,61 @@ class Presence:
     red_until: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardingTargets:
+    """A user's forwardings: the immediate one and one per activity (E.164 targets)."""
+
+    immediate: str | None
+    by_activity: dict[int, str] = field(default_factory=dict)
+
+
+def forwarding_targets(rows: Iterable[Forwarding]) -> ForwardingTargets:
+    """The forwarding rows of one user as :class:`ForwardingTargets`."""
+    immediate: str | None = None
+    by_activity: dict[int, str] = {}
+    for row in rows:
+        if row.kind == "immediate":
+            immediate = immediate or row.target
+        elif row.kind == "activity" and row.activity:
+            by_activity[row.activity] = row.target
+    return ForwardingTargets(immediate, dict(sorted(by_activity.items())))
+
+
+async def get_forwarding_targets(
+    session: AsyncSession, user: User | str | int
+) -> ForwardingTargets:
+    """The user's immediate and per-activity forwardings."""
+    owner = await get_user(session, user)
+    return forwarding_targets(await get_forwardings(session, owner.id))
+
+
+async def _red_activities(session: AsyncSession, organization_id: int) -> frozenset[int]:
+    red = await session.scalar(
+        select(Organization.red_activities).where(Organization.id == organization_id)
+    )
+    return frozenset(red or ())
+
+
+def _presence(
+    owner: User,
+    scheduled: Sequence[ScheduledActivity],
+    forwards: ForwardingTargets,
+    red: frozenset[int],
+    when: datetime,
+) -> Presence:
+    activity = activity_in_effect(owner.activity, scheduled, when)
+    return Presence(
+        user_id=owner.id,
+        activity=activity,
+        manual_activity=owner.activity,
+        role=owner.role,
+        is_red=activity in red,
+        immediate_forward=forwards.immediate,
+        activity_forwards=dict(forwards.by_activity),
+        red_until=red_chain_end(scheduled, red, when),
+    )
+
+
 async def get_presence(
     session: AsyncSession, user: User | str | int, now: datetime | None = None
 ) -> Presence:
@@ -181,21 +245,83 @@ async def get_presence(
     owner = await get_user(session, user)
     when = now or _now()
     scheduled = await list_scheduled_activities(session, owner.id, ending_after=when)
-    forwards = await get_forwardings(session, owner.id)
-    red = await session.scalar(
-        select(Organization.red_activities).where(Organization.id == owner.organization_id)
+    forwards = await get_forwarding_targets(session, owner)
+    red = await _red_activities(session, owner.organization_id)
+    return _presence(owner, scheduled, forwards, red, when)
+
+
+# --- what a person is shown (the CLI now, the web pages later) ------------------------------
+
+Colour = Literal["red", "green"]
+
+
+def colour(activity: int, red: Collection[int]) -> Colour:
+    """``red`` (not reachable on the landline) or ``green`` in an organisation whose red
+    activities are ``red``."""
+    return "red" if activity in red else "green"
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceView:
+    """A user's presence at ``at`` as shown to a person: :class:`Presence` plus the user,
+    the organisation, its red activities and the scheduled activity in effect."""
+
+    user: User
+    organization: Organization
+    at: datetime
+    presence: Presence
+    in_effect: ScheduledActivity | None
+    red_activities: frozenset[int]
+
+    def colour(self, activity: int) -> Colour:
+        return colour(activity, self.red_activities)
+
+
+async def presence_view(
+    session: AsyncSession, user: User | str | int, at: datetime | None = None
+) -> PresenceView:
+    """Load what ``vipcall activity show`` (and the web's presence page) shows."""
+    owner = await get_user(session, user)
+    when = at or _now()
+    org = await get_organization(session, owner.organization_id)
+    scheduled = await list_scheduled_activities(session, owner.id, ending_after=when)
+    forwards = await get_forwarding_targets(session, owner)
+    red = frozenset(org.red_activities or ())
+    return PresenceView(
+        user=owner,
+        organization=org,
+        at=when,
+        presence=_presence(owner, scheduled, forwards, red, when),
+        in_effect=scheduled_in_effect(scheduled, when),
+        red_activities=red,
     )
-    red_set = set(red or ())
-    activity = activity_in_effect(owner.activity, scheduled, when)
-    return Presence(
-        user_id=owner.id,
-        activity=activity,
-        manual_activity=owner.activity,
-        role=owner.role,
-        is_red=activity in red_set,
-        immediate_forward=next((f.target for f in forwards if f.kind == "immediate"), None),
-        activity_forwards={
-            f.activity: f.target for f in forwards if f.kind == "activity" and f.activity
-        },
-        red_until=red_chain_end(scheduled, red_set, when),
-    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledEntry:
+    """A scheduled activity with how it stands at a moment (see
+    :func:`vipcall.presence.activity.schedule_state`) and its colour."""
+
+    scheduled: ScheduledActivity
+    state: str
+    colour: Colour
+
+
+async def scheduled_view(
+    session: AsyncSession,
+    user: User | str | int,
+    *,
+    now: datetime | None = None,
+    include_ended: bool = False,
+) -> list[ScheduledEntry]:
+    """The user's scheduled activities by start (by default those not ended at ``now``)."""
+    owner = await get_user(session, user)
+    when = now or _now()
+    red = await _red_activities(session, owner.organization_id)
+    cutoff = datetime.min.replace(tzinfo=UTC) if include_ended else when
+    rows = await list_scheduled_activities(session, owner.id, ending_after=cutoff)
+    current = scheduled_in_effect(rows, when)
+    return [
+        ScheduledEntry(row, schedule_state(row, when, current), colour(row.activity, red))
+        for row in rows
+    ]

@@ -204,3 +204,21 @@ async def get_user(session: AsyncSession, ref: str | int | User) -> User:
     if user is None:
         raise UnknownUser(ref)
     return user
+
+
+async def resolve_user(session: AsyncSession, ref: str | int | User) -> User:
+    """A user as a person types them: a username, one of their numbers in any spelling, or
+    their id. Like :func:`get_user`, but an all-digit ``ref`` that is no one's number is
+    tried as an id (``"1"``, ``"42"``). Raises :class:`UnknownUser` naming ``ref``."""
+    try:
+        return await get_user(session, ref)
+    except UnknownUser:
+        if not isinstance(ref, str):
+            raise
+        text = ref.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            raise
+        try:
+            return await get_user(session, int(text))
+        except UnknownUser:
+            raise UnknownUser(ref) from None

@@ -1,0 +1,91 @@
+"""``vipcall org create|list|set-red``: organisations."""
+
+from __future__ import annotations
+
+import argparse
+
+from vipcall import directory as d
+from vipcall.cli.common import CliError, Commands, Runtime, format_table, out
+from vipcall.db.engine import transaction
+from vipcall.presence.model import ACTIVITY_MAX, ACTIVITY_MIN
+
+
+def parse_activity_list(raw: str) -> list[int]:
+    """``2,3,4,5,6`` -> [2, 3, 4, 5, 6] (see :func:`vipcall.directory.parse_red_activities`);
+    errors start ``red activities: ...``."""
+    try:
+        return d.parse_red_activities(raw)
+    except d.InvalidField as exc:
+        raise CliError(f"red activities: {exc.message}") from None
+
+
+def register(commands: Commands) -> None:
+    org = commands.add_parser("org", help="organisations")
+    actions = org.add_subparsers(dest="org_command", metavar="ACTION", required=True)
+
+    create = actions.add_parser("create", help="create an organisation")
+    create.add_argument("--name", required=True)
+    create.add_argument("--domain", required=True)
+    create.add_argument("--switchboard", help="switchboard number")
+    create.add_argument("--customer-service", help="customer service number")
+    create.add_argument("--language", default="fi", choices=("fi", "en"))
+    create.set_defaults(handler=create_org)
+
+    actions.add_parser("list", help="list organisations").set_defaults(handler=list_orgs)
+
+    red = actions.add_parser(
+        "set-red",
+        help="set which activities are red (not reachable) in the organisation",
+        description=f"Set which activities ({ACTIVITY_MIN}..{ACTIVITY_MAX}) are red in the "
+        "organisation, e.g. 2,3,4,5,6 (the default). Numbers are comma-separated, no "
+        "duplicates; '' or 'none' makes every activity green.",
+    )
+    red.add_argument("domain", metavar="DOMAIN")
+    red.add_argument("activities", metavar="LIST", help="comma-separated, e.g. 2,3,4,5,6")
+    red.set_defaults(handler=set_red)
+
+
+async def create_org(args: argparse.Namespace, rt: Runtime) -> int:
+    async with transaction(rt.sessions) as s:
+        org = await d.create_organization(
+            s,
+            name=args.name,
+            domain=args.domain,
+            switchboard_number=args.switchboard,
+            customer_service_number=args.customer_service,
+            language=args.language,
+        )
+    out(f"created organisation {org.domain} ({org.name}), id {org.id}")
+    return 0
+
+
+async def list_orgs(args: argparse.Namespace, rt: Runtime) -> int:
+    async with rt.sessions() as s:
+        orgs = await d.list_organizations(s)
+        counts = await d.user_counts(s)
+    rows = [
+        (
+            o.id,
+            o.domain,
+            o.name,
+            o.switchboard_number,
+            o.language,
+            ",".join(map(str, o.red_activities)),
+            counts.get(o.id, 0),
+        )
+        for o in orgs
+    ]
+    out(format_table(("ID", "DOMAIN", "NAME", "SWITCHBOARD", "LANG", "RED", "USERS"), rows))
+    return 0
+
+
+async def set_red(args: argparse.Namespace, rt: Runtime) -> int:
+    wanted = parse_activity_list(args.activities)
+    async with transaction(rt.sessions) as s:
+        org = await d.get_organization(s, args.domain)
+        await d.set_red_activities(s, org, wanted)
+        red = list(org.red_activities)
+        domain = org.domain
+    green = d.green_activities(red)
+    out(f"{domain}: red {','.join(map(str, red)) or '-'}; green {','.join(map(str, green)) or '-'}")
+    return 0
