@@ -482,6 +482,57 @@ async def test_forward_clear_errors(cli: Cli, sessions: async_sessionmaker[Async
     )
 
 
+# --- role show / forward show -----------------------------------------------------------------
+
+
+async def test_role_show(cli: Cli, sessions: async_sessionmaker[AsyncSession]) -> None:
+    out = await cli.ok("role", "show", MAIJA)
+    assert out.splitlines() == [
+        f"user: {MAIJA} (Maija Meikäläinen), taipalsaari.fi",
+        "role: 1 Mobiili / Mobile",
+    ]
+    await cli.ok("role", "set", MAIJA, "3")
+    for who in (MAIJA, "1", "+358 40 123 4567", "05 123 4010"):
+        f = show_fields(await cli.ok("role", "show", who))
+        assert f["role"] == "3 Vaihde / Switchboard"
+        assert f["user"].startswith(MAIJA)
+    # The same line as in 'activity show'.
+    assert show_fields(await cli.ok("activity", "show", MAIJA))["role"] == f["role"]
+
+    await expect_error(cli, sessions, ("role", "show", "0409999999"), "unknown user '0409999999'")
+    await expect_error(cli, sessions, ("role", "show", "99"), "unknown user '99'")
+    await expect_error(cli, sessions, ("role", "show"), "USER", code=2)
+
+
+async def test_forward_show(cli: Cli, sessions: async_sessionmaker[AsyncSession]) -> None:
+    out = await cli.ok("forward", "show", MAIJA)
+    assert out.splitlines() == [
+        f"user:       {MAIJA} (Maija Meikäläinen), taipalsaari.fi",
+        "forwarding: -",
+        "activity forwardings: -",
+    ]
+    await cli.ok("forward", "set", MAIJA, LIISA_MOBILE, "--activity", "6")
+    await cli.ok("forward", "set", MAIJA, "05 123 4000", "--activity", "4")
+    await cli.ok("forward", "set", MAIJA, "0401234568")
+    out = await cli.ok("forward", "show", "040-1234567")
+    assert out.splitlines() == [
+        f"user:       {MAIJA} (Maija Meikäläinen), taipalsaari.fi",
+        "forwarding: +358401234568 (immediate)",
+        "activity forwardings:",
+        "  4 Neuvottelussa / In meeting -> +35851234000",
+        "  6 Lomalla / On holiday -> +358501234569",
+    ]
+    # The same lines as in 'activity show'.
+    shown = await cli.ok("activity", "show", MAIJA)
+    assert shown.splitlines()[-4:-3] == ["forwarding: +358401234568 (immediate)"]
+    assert shown.splitlines()[-3:] == out.splitlines()[-3:]
+
+    await cli.ok("forward", "clear", MAIJA)
+    assert show_fields(await cli.ok("forward", "show", "1"))["forwarding"] == "-"
+    await expect_error(cli, sessions, ("forward", "show", "nobody@x.fi"), "unknown user")
+    await expect_error(cli, sessions, ("forward", "show"), "USER", code=2)
+
+
 # --- as a process -----------------------------------------------------------------------------
 
 
