@@ -17,7 +17,7 @@ from pathlib import Path
 
 from vipcall.sandbox import Instance
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass

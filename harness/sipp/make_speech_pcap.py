@@ -3,7 +3,7 @@
 g711a.pcap lasts 7 s; replaying it restarts the RTP sequence and timestamps, and in a
 measured run the voicemail recording then ended at the restart.
 
-Run: ``python tests/sipp/make_speech_pcap.py``."""
+Run: ``python harness/sipp/make_speech_pcap.py``."""
 
 from __future__ import annotations
 

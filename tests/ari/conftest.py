@@ -1,10 +1,11 @@
-"""A tiny in-process fake ARI server (REST + events websocket) for fast unit tests.
+"""A tiny in-process fake ARI server (REST + events websocket) for fast unit tests, and
+the real Asterisk 22 the same behaviours are checked against (``asterisk``, used by
+``test_real_asterisk.py``, marked e2e).
 
-It only answers what the tests script; the same behaviours are checked against a real
-Asterisk 22 in ``test_real_asterisk.py`` (marked e2e). Like Asterisk 22.4+, it also
-answers ``RESTRequest`` messages on the events websocket with ``RESTResponse`` (same
-routes; binary bodies answer 406), unless ``ws_rest`` is off (an older Asterisk: the
-message is ignored).
+The fake only answers what the tests script. Like Asterisk 22.4+, it also answers
+``RESTRequest`` messages on the events websocket with ``RESTResponse`` (same routes;
+binary bodies answer 406), unless ``ws_rest`` is off (an older Asterisk: the message is
+ignored).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,9 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import web
 
+from harness import sandbox
 from vipcall.ari import AriClient, EventStream
+from vipcall.sandbox import Instance
 
 USER, PASSWORD, APP = "vipcall", "s3cret", "vipcall"
 
@@ -237,3 +240,28 @@ async def ari_client(
 def transport(request: pytest.FixtureRequest) -> str:
     """Run a test over both REST transports."""
     return str(request.param)
+
+
+# -- the real Asterisk (test_real_asterisk.py) -------------------------------------------
+
+# Own instance: SIP 27060 / ARI 28089 / RTP 29000-29999, so it never collides with the
+# other suites.
+NAME, SIP_PORT, ARI_PORT = "ari-ws-tests", 27060, 28089
+RTP_START, RTP_END = 29000, 29999
+
+
+@pytest.fixture(scope="module")
+def asterisk() -> Iterator[Instance]:
+    """A real sandboxed Asterisk 22; skipped without the sandbox, or failed where it is
+    required (CI=true, make test)."""
+    sandbox.require()
+    inst = Instance(
+        name=NAME, sip_port=SIP_PORT, ari_port=ARI_PORT, rtp_start=RTP_START, rtp_end=RTP_END
+    )
+    if inst.is_running():  # leftover of an interrupted run of this very suite
+        inst.stop()
+    inst.start()
+    try:
+        yield inst
+    finally:
+        inst.stop()

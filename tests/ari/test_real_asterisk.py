@@ -2,7 +2,7 @@
 both REST transports: HTTP and REST over the events websocket (Asterisk 22.4+).
 
 Own instance ``ari-ws-tests`` on SIP 27060 / ARI 28089 / RTP 29000-29999 so it never
-collides with other suites. Skipped when the chroot is not built. Run:
+collides with other suites. The ``asterisk`` fixture is in conftest.py. Run:
 ``pytest -m e2e tests/ari``.
 """
 
@@ -14,7 +14,7 @@ import os
 import signal
 import uuid
 import wave
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,31 +23,6 @@ import pytest
 from vipcall.ari import AriClient, AriNotFound, AriUnavailable, EventStream
 
 pytestmark = pytest.mark.e2e
-
-NAME, SIP_PORT, ARI_PORT = "ari-ws-tests", 27060, 28089
-RTP_START, RTP_END = 29000, 29999
-
-
-@pytest.fixture(scope="module")
-def asterisk() -> Iterator[Any]:
-    try:
-        from vipcall.sandbox import Instance, default_root
-    except ImportError as exc:  # pragma: no cover - sandbox module not there yet
-        pytest.skip(f"vipcall.sandbox unavailable: {exc}")
-    root = default_root()
-    if not (root / "usr/sbin/asterisk").exists():
-        pytest.skip(f"Asterisk chroot not built at {root} (vipcall sandbox build)")
-    inst = Instance(
-        name=NAME, sip_port=SIP_PORT, ari_port=ARI_PORT, rtp_start=RTP_START, rtp_end=RTP_END
-    )
-    if inst.is_running():  # leftover of an interrupted run of this very suite
-        inst.stop()
-    inst.start()
-    try:
-        yield inst
-    finally:
-        inst.stop()
-
 
 def client_for(inst: Any, **kw: Any) -> AriClient:
     return AriClient(inst.ari_url, inst.ari_user, inst.ari_password, inst.ari_app, **kw)

@@ -13,7 +13,7 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tests.support.db import drop_database, fresh_database
+from harness.db import drop_database, fresh_database
 from vipcall.db.engine import create_engine, session_factory
 from vipcall.db.models import Base
 

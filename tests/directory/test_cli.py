@@ -208,7 +208,7 @@ async def test_console_script_installed(database_url: str, engine: AsyncEngine) 
 
 
 async def test_db_upgrade_creates_database() -> None:
-    from tests.support.db import drop_database, new_database_url
+    from harness.db import drop_database, new_database_url
 
     url = new_database_url("vipcall_cli")
     try:

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from tests.support.db import drop_database, fresh_database
+from harness.db import drop_database, fresh_database
 from vipcall.db import migrate
 from vipcall.db.engine import create_engine
 from vipcall.db.models import Base
@@ -134,7 +134,7 @@ async def test_sync_api_outside_loop() -> None:
 
 
 async def test_sync_api_inside_running_loop() -> None:
-    from tests.support.db import new_database_url
+    from harness.db import new_database_url
 
     url = new_database_url("vipcall_mig")
     assert migrate.create_database_if_missing(url) is True

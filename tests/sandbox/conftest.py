@@ -11,9 +11,7 @@ SIPp UAS port on 127.0.0.2 / 127.0.0.3; production/default is 5060).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from vipcall.sandbox import Instance, default_root, ensure_chroot
+from harness import sandbox as requirement
+from harness.party import Sipp as Party
+from harness.party import SippProcess
+from harness.party import SippResult as PartyResult
+from vipcall.sandbox import Instance, ensure_chroot
 
-SIPP_DIR = Path(__file__).parent / "sipp"
 PSTN_HOST = "127.0.0.2"
 MOBILE_HOST = "127.0.0.3"
 SOFTPHONE_HOST = "127.0.0.4"
@@ -47,15 +48,6 @@ def free_udp_port(ip: str) -> int:
         return int(s.getsockname()[1])
 
 
-def udp_port_taken(ip: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind((ip, port))
-        except OSError:
-            return True
-    return False
-
-
 @dataclass
 class SippResult:
     returncode: int
@@ -64,85 +56,54 @@ class SippResult:
 
 
 class Sipp:
-    """Runs SIPp roles; every role gets fresh processes and its own ports."""
+    """Runs SIPp roles (harness/party.py, scenarios in harness/sipp/); every role gets a
+    fresh process and its own ports."""
+
+    # what the shared scenarios need beyond the called number
+    DEFAULT_KEYS = {"from": "+358501112233", "hold": "500"}
 
     def __init__(self, instance: Instance, workdir: Path) -> None:
         self.instance = instance
         self.workdir = workdir
-        self._n = 0
 
-    def _argv(self, scenario: str, ip: str, port: int, tag: str, extra: list[str]) -> list[str]:
-        return [
-            "sipp",
-            "-sf",
-            str(SIPP_DIR / scenario),
-            "-i",
-            ip,
-            "-p",
-            str(port),
-            "-mp",
-            str(free_udp_port(ip)),
-            "-m",
-            "1",
-            "-timeout",
-            "20s",
-            "-timeout_error",
-            "-nostdin",
-            "-trace_msg",
-            "-message_file",
-            str(self.workdir / f"{tag}.msg"),
-            "-trace_err",
-            "-error_file",
-            str(self.workdir / f"{tag}.err"),
-            *extra,
-        ]
+    def _party(
+        self, scenario: str, ip: str, port: int, extra: list[str], keys: dict[str, str]
+    ) -> Party:
+        return Party(
+            scenario=scenario, ip=ip, port=port, workdir=self.workdir,
+            keys={**self.DEFAULT_KEYS, "contact_port": str(port), **keys},
+            media_port=free_udp_port(ip), timeout=20, extra=extra,
+        )  # fmt: skip
 
-    def _tag(self, scenario: str) -> str:
-        self._n += 1
-        return f"{self._n:02d}-{scenario.removesuffix('.xml')}"
-
-    def start_uas(self, scenario: str, ip: str, port: int) -> tuple[subprocess.Popen[str], str]:
-        tag = self._tag(scenario)
-        proc = subprocess.Popen(
-            self._argv(scenario, ip, port, tag, []),
-            cwd=self.workdir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+    def start_uas(self, scenario: str, ip: str, port: int) -> tuple[SippProcess, str]:
+        proc = self._party(scenario, ip, port, [], {}).spawn(
+            output=self.workdir / f"uas-{port}-{time.monotonic_ns()}.out"
         )
-        deadline = time.monotonic() + 5
-        while not udp_port_taken(ip, port) and time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise RuntimeError(f"SIPp UAS {scenario} exited early ({proc.returncode}): {out}")
-        return proc, tag
+        if proc.poll():
+            res = proc.finish(0)
+            raise RuntimeError(f"SIPp UAS {scenario} exited early ({proc.rc}): {res.log}")
+        return proc, scenario
 
-    def finish(self, proc: subprocess.Popen[str], tag: str, timeout: float = 30) -> SippResult:
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        return self._result(proc.returncode, tag, out or "")
+    def finish(self, proc: SippProcess, tag: str, timeout: float = 30) -> SippResult:
+        return self._result(proc.finish(timeout))
 
     def run(
-        self, scenario: str, ip: str, service: str, extra: list[str] | None = None
+        self,
+        scenario: str,
+        ip: str,
+        service: str,
+        extra: list[str] | None = None,
+        keys: dict[str, str] | None = None,
     ) -> SippResult:
-        tag = self._tag(scenario)
-        argv = self._argv(scenario, ip, free_udp_port(ip), tag, ["-s", service, *(extra or [])])
-        argv.append(f"127.0.0.1:{self.instance.sip_port}")
-        res = subprocess.run(argv, cwd=self.workdir, capture_output=True, text=True, timeout=40)
-        return self._result(res.returncode, tag, res.stdout + res.stderr)
+        party = self._party(scenario, ip, free_udp_port(ip), extra or [], keys or {})
+        party.service = service
+        party.remote = f"127.0.0.1:{self.instance.sip_port}"
+        proc = party.spawn(output=self.workdir / f"uac-{time.monotonic_ns()}.out")
+        return self._result(proc.finish(40))
 
-    def _result(self, rc: int, tag: str, output: str) -> SippResult:
-        msg = self.workdir / f"{tag}.msg"
-        err = self.workdir / f"{tag}.err"
-        messages = msg.read_text(errors="replace") if msg.exists() else ""
-        errors = err.read_text(errors="replace") if err.exists() else ""
-        return SippResult(rc, messages, output[-2000:] + errors[-2000:])
+    @staticmethod
+    def _result(res: PartyResult) -> SippResult:
+        return SippResult(res.returncode, res.raw, res.log[-4000:])
 
 
 @pytest.fixture(scope="session")
@@ -153,9 +114,8 @@ def ports() -> Ports:
 @pytest.fixture(scope="session")
 def sandbox(ports: Ports, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     """One running Asterisk for the whole session (no Stasis app connected)."""
-    if os.geteuid() != 0:
-        pytest.skip("the Asterisk sandbox needs root (chroot, mount)")
-    root = default_root()
+    # skips without root, or fails under CI=true / make test
+    root = requirement.require(buildable=True)
     ensure_chroot(root)  # builds it on a fresh machine (~1-2 min), else a no-op
     inst = Instance(
         name="pytest-sandbox",
@@ -178,6 +138,7 @@ def sandbox(ports: Ports, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture
 def sipp(sandbox: Instance, tmp_path: Path) -> Sipp:
-    if shutil.which("sipp") is None:
-        pytest.skip("sipp (Debian sip-tester) is not installed")
+    reason = requirement.missing(tools=("sipp",))
+    if reason is not None:
+        requirement.unavailable(reason)
     return Sipp(sandbox, tmp_path)

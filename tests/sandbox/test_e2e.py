@@ -202,9 +202,13 @@ def test_softphone_pushed_over_ari_registers(sandbox: Instance, sipp: Sipp, soft
     ep = softphone
     shown = sandbox.cli(f"pjsip show endpoint {ep}")
     assert f"Endpoint:  {ep}" in shown and "vipcall-softphone" in shown
-    bad = sipp.run("register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", "wrong"])
+    bad = sipp.run(
+        "uac_register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", "wrong"], {"from": ep}
+    )
     assert bad.returncode != 0
-    ok = sipp.run("register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", SOFTPHONE_PASSWORD])
+    ok = sipp.run(
+        "uac_register.xml", SOFTPHONE_HOST, ep, ["-au", ep, "-ap", SOFTPHONE_PASSWORD], {"from": ep}
+    )
     assert ok.returncode == 0, ok.output + ok.messages
     assert f"{ep}/sip:{ep}@{SOFTPHONE_HOST}" in sandbox.cli("pjsip show contacts")
 
@@ -214,8 +218,8 @@ def test_softphone_call_fails_open_to_handset(
 ) -> None:
     set_ring(sandbox, USER_E164, f"PJSIP/{USER_E164}@mobile")
     uas, tag = sipp.start_uas("uas_marked.xml", MOBILE_HOST, ports.peer)
-    auth = ["-au", softphone, "-ap", SOFTPHONE_PASSWORD, "-key", "user", softphone]
-    uac = sipp.run("uac_call_auth.xml", SOFTPHONE_HOST, "0401234567", auth)
+    auth = ["-au", softphone, "-ap", SOFTPHONE_PASSWORD]
+    uac = sipp.run("uac_call_auth.xml", SOFTPHONE_HOST, "0401234567", auth, {"from": softphone})
     far = sipp.finish(uas, tag)
     assert uac.returncode == 0, uac.output + uac.messages
     assert far.returncode == 0, far.output + far.messages

@@ -4,8 +4,8 @@ the menu once and then hangs up."""
 
 from __future__ import annotations
 
+from harness.party import media_seconds
 from tests.support.people import state_of
-from tests.support.sipp import media_seconds
 from vipcall.prompts import activity_menu
 
 ACTIVITY_NUMBER = "0401621486"

@@ -4,7 +4,7 @@ answer is bridged with the caller."""
 
 from __future__ import annotations
 
-from tests.support.sipp import uri_user
+from harness.party import uri_user
 
 
 async def test_call_to_mobile_number_reaches_the_handset(vipcall, people, parties) -> None:

@@ -9,8 +9,8 @@ import wave
 
 import pytest
 
+from harness.app import eventually
 from tests.support.people import messages_of
-from tests.support.stack import eventually
 
 
 def speaking_caller(parties, dialled: str):  # type: ignore[no-untyped-def]

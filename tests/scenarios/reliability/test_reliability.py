@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.support.stack import AppProcess, eventually
+from harness.app import AppProcess, eventually
 
 
 async def test_established_call_survives_kill_9_of_the_app(vipcall, people, parties) -> None:

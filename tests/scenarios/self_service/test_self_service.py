@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from harness.app import eventually
+from harness.party import uri_user
 from tests.support.people import fresh_external, messages_of, state_of
-from tests.support.sipp import uri_user
-from tests.support.stack import eventually
 
 
 async def dial_code(parties, person, code: str, app=None, outcome: str | None = None):  # type: ignore[no-untyped-def]

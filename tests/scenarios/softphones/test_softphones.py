@@ -3,9 +3,9 @@ registered softphone rings together with the handset, and calls out like the han
 
 from __future__ import annotations
 
+from harness.app import eventually
+from harness.party import uri_user
 from tests.support.people import fresh_external
-from tests.support.sipp import uri_user
-from tests.support.stack import eventually
 
 CONTACT_PORT = 5061
 

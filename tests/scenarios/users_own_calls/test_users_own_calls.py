@@ -3,8 +3,8 @@ the PSTN showing the user's mobile number, or to a colleague's phones."""
 
 from __future__ import annotations
 
+from harness.party import uri_user
 from tests.support.people import fresh_external
-from tests.support.sipp import uri_user
 
 
 async def test_handset_call_to_external_number_goes_out_via_pstn_with_the_mobile_number(
