@@ -11,9 +11,10 @@ run: setup
 
 test: setup
 	.venv/bin/python -m vipcall.prompts.generate --check
-	.venv/bin/pytest
+	VIPCALL_REQUIRE_SANDBOX=1 .venv/bin/pytest   # a missing Asterisk sandbox fails, not skips
 
 bench: setup
+	scripts/bench-tools.sh
 	.venv/bin/python -m bench.run
 
 lint:
