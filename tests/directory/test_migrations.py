@@ -38,6 +38,11 @@ EXPECTED_TABLES = {
     "softphones",
     "mailboxes",
     "voicemail_messages",
+    # 0002: voicemail, absence notice, notices
+    "vip_colleagues",
+    "stopped_calls",
+    "notices",
+    "mailbox_login_failures",
 }
 
 

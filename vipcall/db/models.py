@@ -53,6 +53,8 @@ GREETING_MODES = ("default", "name", "personal")
 SERVICE_NUMBER_KINDS = ("switchboard", "customer_service", "group")
 FORWARDING_KINDS = ("immediate", "activity")
 GROUP_KIND_NO_VOICEMAIL = "no_voicemail"
+NOTICE_CHANNELS = ("sms", "email")
+NOTICE_STATES = ("pending", "sent", "failed")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -94,6 +96,14 @@ class Organization(Base):
     red_activities: Mapped[list[int]] = mapped_column(
         ARRAY(SmallInteger), nullable=False, server_default=text("'{2,3,4,5,6}'")
     )
+    time_zone: Mapped[str] = mapped_column(Text, nullable=False, server_default="Europe/Helsinki")
+    # Voicemail limits, as the operator's own voicemail sets them.
+    vm_max_message_seconds: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default="180"
+    )
+    vm_max_messages: Mapped[int] = mapped_column(Integer, nullable=False, server_default="100")
+    vm_keep_unheard_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default="28")
+    vm_keep_heard_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default="29")
     created_at: Mapped[datetime] = _created_at()
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
@@ -228,6 +238,36 @@ class Contact(Base):
     created_at: Mapped[datetime] = _created_at()
 
 
+class VipColleague(Base):
+    """A user marks another user of the organisation's directory as VIP (internal contact):
+    calls from any of the colleague's numbers bypass the user's absence notice."""
+
+    __tablename__ = "vip_colleagues"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    colleague_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+
+class StoppedCall(Base):
+    """A call to a user that the absence notice or the red-landline rule kept from ringing:
+    what "repeat caller breaks through" counts."""
+
+    __tablename__ = "stopped_calls"
+    __table_args__ = (Index(None, "user_id", "caller_number", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    caller_number: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
 class Group(Base):
     """A group of users. ``kind``: ``no_voicemail`` (members never get voicemail),
     ``service`` (members of a service number), ``custom``; later issues may add kinds."""
@@ -305,6 +345,24 @@ class VoicemailSettings(Base):
     transfer_target: Mapped[str | None] = mapped_column(String(16))
     offer_bypass: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     notify_by: Mapped[str] = mapped_column(String(8), nullable=False, server_default="sms")
+    announce_end_time: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # Absence notice key 1: "connect to customer service".
+    offer_customer_service: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default="false"
+    )
+    customer_service_number: Mapped[str | None] = mapped_column(String(16))
+    # A scheduled red activity alone switches the absence notice on (without role 5).
+    notice_on_scheduled_red: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default="false"
+    )
+    repeat_breakthrough: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default="false"
+    )
+    repeat_calls: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="3")
+    repeat_minutes: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="10")
+    pin_hash: Mapped[str | None] = mapped_column(Text)  # argon2id
+    greeting_audio: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    name_audio: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
@@ -371,6 +429,49 @@ class VoicemailMessage(Base):
     audio: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     audio_format: Mapped[str] = mapped_column(String(8), nullable=False, server_default="wav")
     heard: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    heard_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    saved: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
 
     mailbox: Mapped[Mailbox] = relationship(back_populates="messages")
+
+
+class Notice(Base):
+    """A new-message notice to send (SMS or email): a durable queue, retried with backoff.
+    Sending never holds up the message itself."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        CheckConstraint(_in("channel", NOTICE_CHANNELS), name="channel"),
+        CheckConstraint(_in("state", NOTICE_STATES), name="state"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("voicemail_messages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(8), nullable=False)
+    recipient: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(String(8), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MailboxLoginFailure(Base):
+    """A wrong PIN at the listening number (logged, counted, three in a row hang up)."""
+
+    __tablename__ = "mailbox_login_failures"
+    __table_args__ = (Index(None, "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
