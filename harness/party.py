@@ -141,7 +141,7 @@ class SippResult:
         return finals[-1] if finals else None
 
 
-def _port_busy(ip: str, port: int) -> bool:
+def port_busy(ip: str, port: int) -> bool:
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         probe.bind((ip, port))
@@ -243,7 +243,7 @@ class Sipp:
     # -- under asyncio (the scenario tests) -----------------------------------------------
 
     async def start(self) -> Sipp:
-        if _port_busy(self.ip, self.port):
+        if port_busy(self.ip, self.port):
             raise RuntimeError(f"{self.ip}:{self.port} is taken by another process")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._proc = await asyncio.create_subprocess_exec(
@@ -260,7 +260,7 @@ class Sipp:
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.returncode is not None:
                 return
-            if _port_busy(self.ip, self.port):
+            if port_busy(self.ip, self.port):
                 return
             await asyncio.sleep(0.02)
         raise TimeoutError(f"SIPp did not bind {self.ip}:{self.port}")
@@ -299,13 +299,13 @@ class Sipp:
         """Start SIPp in its own session; ``output`` receives its stdout and stderr. The
         call returns once SIPp holds its port (or has exited)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if _port_busy(self.ip, self.port):
+        if port_busy(self.ip, self.port):
             raise RuntimeError(f"{self.ip}:{self.port} is taken by another process")
         proc = SippProcess(self, self.argv(), cwd or self.workdir, output)
         proc.start()
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not proc.poll():
-            if _port_busy(self.ip, self.port):
+            if port_busy(self.ip, self.port):
                 break
             time.sleep(0.02)
         return proc
