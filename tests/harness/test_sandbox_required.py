@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import sandbox
+from vipcall.sandbox import default_root
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,9 +58,9 @@ def test_a_missing_tool_is_named_with_its_package(monkeypatch: pytest.MonkeyPatc
 
 
 def test_present_sandbox_is_not_skipped() -> None:
-    if os.geteuid() != 0 or not (sandbox.default_root() / "usr/sbin/asterisk").exists():
+    if os.geteuid() != 0 or not (default_root() / "usr/sbin/asterisk").exists():
         sandbox.unavailable("the Asterisk sandbox is not built here")
-    assert sandbox.require() == sandbox.default_root()
+    assert sandbox.require() == default_root()
 
 
 def _pytest(target: str, **env: str) -> subprocess.CompletedProcess[str]:
