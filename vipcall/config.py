@@ -58,6 +58,29 @@ class Settings:
     # Seconds between pushes of changed numbers/softphones into Asterisk.
     sync_interval: float = 30.0
 
+    # Notices of new messages (vipcall.notices). Email over SMTP: security is "starttls",
+    # "tls" (implicit TLS, port 465) or "none"; user/password empty: no login.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: str = "none"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "vastaaja@vipcall.invalid"
+    # SMS through the gateway's HTTP API (Kannel's cgi-bin/sendsms); from empty: the
+    # voicemail number.
+    sms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    sms_user: str = ""
+    sms_password: str = field(default="", repr=False)
+    sms_from: str = ""
+    # The queue: seconds before the first retry (doubling up to notice_retry_max), attempts
+    # before a notice is given up, seconds between looks for due notices, seconds one send
+    # may take.
+    notice_retry_base: float = 30.0
+    notice_retry_max: float = 3600.0
+    notice_max_attempts: int = 10
+    notice_poll_interval: float = 1.0
+    notice_send_timeout: float = 30.0
+
     # Metrics / HTTP
     http_host: str = "127.0.0.1"
     http_port: int = 9108

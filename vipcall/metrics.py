@@ -25,3 +25,8 @@ ARI_CONNECTED = Gauge("vipcall_ari_connected", "1 while the ARI websocket is con
 RECONCILED = Counter(
     "vipcall_reconciled_channels_total", "Channels found in Stasis after a (re)connect", ["action"]
 )
+NOTICES = Counter(
+    "vipcall_notices_total",
+    "New-message notices tried, by channel (sms, email) and result (sent, retry, failed)",
+    ["channel", "result"],
+)

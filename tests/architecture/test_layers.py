@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.presence",
         "vipcall.routing",
         "vipcall.voicemail.naming",
+        "vipcall.notices.rules",
         "vipcall.prompts",
         "vipcall.config",
         "vipcall.metrics",
@@ -31,14 +32,26 @@ LAYERS: list[tuple[str, ...]] = [
     # the service layer, call-time storage, the per-call core
     ("vipcall.directory", "vipcall.store", "vipcall.calls"),
     # capabilities: one folder each, its flow over the call core
-    ("vipcall.selfservice", "vipcall.voicemail", "vipcall.transfer", "vipcall.servicenumbers"),
+    (
+        "vipcall.selfservice",
+        "vipcall.voicemail",
+        "vipcall.notices",
+        "vipcall.transfer",
+        "vipcall.servicenumbers",
+    ),
     # processes and front ends
     ("vipcall.service", "vipcall.web", "vipcall.cli", "vipcall.devstack", "vipcall.__main__"),
 ]
 
 #: Pure modules import none of these (directly or through other vipcall modules).
 IO = ("sqlalchemy", "asyncpg", "aiohttp", "alembic", "socket", "subprocess", "httpx", "orjson")
-PURE = ("vipcall.presence", "vipcall.routing", "vipcall.numbers", "vipcall.voicemail.naming")
+PURE = (
+    "vipcall.presence",
+    "vipcall.routing",
+    "vipcall.numbers",
+    "vipcall.voicemail.naming",
+    "vipcall.notices.rules",
+)
 
 
 def module_name(path: Path) -> str:

@@ -20,6 +20,7 @@ from vipcall import directory
 from vipcall.db.engine import session_factory, transaction
 from vipcall.db.queries import FORWARDING_FACTS, FORWARDING_REACH, forwarding_facts, numbered
 from vipcall.db.queries import reached as reached_user
+from vipcall.notices.rules import DEFAULT_NOTIFY_BY, channel_table
 from vipcall.presence.activity import activity_in_effect
 from vipcall.presence.forwarding import next_hops_now
 from vipcall.presence.model import Activity, Role
@@ -61,16 +62,33 @@ ONE_USER = numbered(
 )
 REACH = numbered(FORWARDING_REACH, "start", "now")
 
+# One statement stores the message and enqueues its notices (vipcall.notices), so a message
+# is never without its notices and sending them never delays the message. Which notices is
+# the pure rule notices.rules.notice_channels, passed in row by row as $6-$9 (no rule here).
 SAVE_MESSAGE = """
 WITH box AS (
   INSERT INTO mailboxes (user_id) VALUES ($1)
   ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id
   RETURNING id
+), msg AS (
+  INSERT INTO voicemail_messages (mailbox_id, caller_number, called_number, duration_ms, audio)
+  SELECT id, $2, $3, $4, $5 FROM box
+  RETURNING id
+), who AS (
+  SELECT u.mobile_number, u.email, COALESCE(s.notify_by, $9) AS notify_by,
+         COALESCE(u.email, '') <> '' AS has_email
+    FROM users u LEFT JOIN voicemail_settings s ON s.user_id = u.id
+   WHERE u.id = $1
+), queued AS (
+  INSERT INTO notices (message_id, channel, recipient)
+  SELECT msg.id, r.channel, CASE r.channel WHEN 'email' THEN who.email ELSE who.mobile_number END
+    FROM msg, who
+    JOIN unnest($6::text[], $7::bool[], $8::text[]) AS r(notify_by, has_email, channel)
+      ON r.notify_by = who.notify_by AND r.has_email = who.has_email
 )
-INSERT INTO voicemail_messages (mailbox_id, caller_number, called_number, duration_ms, audio)
-SELECT id, $2, $3, $4, $5 FROM box
-RETURNING id
+SELECT id FROM msg
 """
+_CHANNELS = channel_table()
 
 
 def _subscriber(row: Any, now: datetime, hops: dict[str, tuple[str, ...]]) -> Subscriber:
@@ -142,7 +160,16 @@ class DbCallStore:
         self, user_id: int, caller: str | None, called: str | None, audio: bytes, duration_ms: int
     ) -> int:
         message_id = await self.pool.fetchval(
-            SAVE_MESSAGE, user_id, caller, called or "", duration_ms, audio
+            SAVE_MESSAGE,
+            user_id,
+            caller,
+            called or "",
+            duration_ms,
+            audio,
+            _CHANNELS.notify_by,
+            _CHANNELS.has_email,
+            _CHANNELS.channel,
+            DEFAULT_NOTIFY_BY,
         )
         return int(message_id)
 
