@@ -66,7 +66,8 @@ def test_text_is_finnish_first_english_beside() -> None:
         "New voicemail from +358401234567 on 15 Jan 2025 at 12:05, length 42 s. "
         "Listen: +358 40 1621485"
     )
-    assert text.subject == "Uusi vastaajaviesti / New voicemail: +358401234567, 15.1.2025 klo 12.05"
+    assert text.sms == f"{fi} / {en}"
+    assert text.subject == "Vastaajaviesti / Voicemail: +358401234567, 15.1.2025 klo 12.05"
 
 
 def test_time_is_in_the_organisations_time_zone() -> None:

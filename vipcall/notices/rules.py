@@ -73,8 +73,9 @@ def channel_table() -> ChannelTable:
 
 @dataclass(frozen=True, slots=True)
 class NoticeText:
-    subject: str  # the email's subject (SMS has none)
-    body: str
+    subject: str  # the email's subject
+    body: str  # the email's text: Finnish line, English line
+    sms: str  # the SMS: the same two sentences on one line (no line break to split it)
 
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -112,7 +113,8 @@ def compose_notice(
     time_zone: str | None,
     listening_number: str,
 ) -> NoticeText:
-    """The notice of a new message, Finnish first and English beside, e.g.::
+    """The notice of a new message, Finnish first and English beside, e.g. (the email's
+    text; the SMS has the two on one line, " / " between)::
 
         Uusi vastaajaviesti numerosta +358401234567 12.3.2025 klo 14.05, kesto 42 s.
         Kuuntele: +358 40 1621485
@@ -136,8 +138,8 @@ def compose_notice(
         f"Uusi vastaajaviesti {who_fi} {when_fi}, kesto {len_fi}. Kuuntele: {number}\n"
         f"New voicemail {who_en} on {when_en}, length {len_en}. Listen: {number}"
     )
-    subject = f"Uusi vastaajaviesti / New voicemail: {caller or 'tuntematon / unknown'}, {when_fi}"
-    return NoticeText(subject=subject, body=body)
+    subject = f"Vastaajaviesti / Voicemail: {caller or 'tuntematon / unknown'}, {when_fi}"
+    return NoticeText(subject=subject, body=body, sms=body.replace("\n", " / "))
 
 
 @dataclass(frozen=True, slots=True)

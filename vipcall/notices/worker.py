@@ -214,7 +214,7 @@ class NoticeWorker:
             self.listening_number,
         )
         if row["channel"] == "sms":
-            await self.sms.send(row["recipient"], text.body)
+            await self.sms.send(row["recipient"], text.sms)
         else:
             message = build_email(
                 self.mailer.sender,
