@@ -13,12 +13,24 @@ from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from vipcall import directory as d
-from vipcall.cli import activity, db, demo, forward, org, passthrough, role, softphone, user
+from vipcall.cli import (
+    activity,
+    contact,
+    db,
+    demo,
+    forward,
+    org,
+    passthrough,
+    role,
+    softphone,
+    user,
+    voicemail,
+)
 from vipcall.cli.common import PROG, CliError, Handler, Runtime
 from vipcall.config import Settings
 
 #: In the order ``vipcall --help`` lists them.
-NOUNS = (db, org, user, demo, softphone, activity, role, forward, passthrough)
+NOUNS = (db, org, user, demo, softphone, activity, role, forward, contact, voicemail, passthrough)
 
 
 def build_parser() -> argparse.ArgumentParser:

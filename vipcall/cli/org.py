@@ -1,4 +1,4 @@
-"""``vipcall org create|list|set-red``: organisations."""
+"""``vipcall org create|list|set-red|set-voicemail-limits``: organisations."""
 
 from __future__ import annotations
 
@@ -44,6 +44,20 @@ def register(commands: Commands) -> None:
     red.add_argument("activities", metavar="LIST", help="comma-separated, e.g. 2,3,4,5,6")
     red.set_defaults(handler=set_red)
 
+    limits = actions.add_parser(
+        "set-voicemail-limits",
+        help="set the organisation's mailbox limits",
+        description="Set any of the organisation's voicemail limits (positive whole numbers); "
+        "the others stay. Defaults: 180 s a message, 100 messages a mailbox, unheard messages "
+        "kept 28 days, heard ones 29 days.",
+    )
+    limits.add_argument("domain", metavar="DOMAIN")
+    limits.add_argument("--max-seconds", metavar="S", help="longest message, in seconds")
+    limits.add_argument("--max-messages", metavar="N", help="messages a mailbox holds")
+    limits.add_argument("--keep-unheard-days", metavar="D", help="days unheard messages are kept")
+    limits.add_argument("--keep-heard-days", metavar="D", help="days heard messages are kept")
+    limits.set_defaults(handler=set_voicemail_limits)
+
 
 async def create_org(args: argparse.Namespace, rt: Runtime) -> int:
     async with transaction(rt.sessions) as s:
@@ -88,4 +102,43 @@ async def set_red(args: argparse.Namespace, rt: Runtime) -> int:
         domain = org.domain
     green = d.green_activities(red)
     out(f"{domain}: red {','.join(map(str, red)) or '-'}; green {','.join(map(str, green)) or '-'}")
+    return 0
+
+
+#: Which option a service-layer field error of ``set-voicemail-limits`` is about.
+LIMIT_OPTIONS = {
+    "max_message_seconds": "--max-seconds",
+    "max_messages": "--max-messages",
+    "keep_unheard_days": "--keep-unheard-days",
+    "keep_heard_days": "--keep-heard-days",
+}
+
+
+async def set_voicemail_limits(args: argparse.Namespace, rt: Runtime) -> int:
+    given = (args.max_seconds, args.max_messages, args.keep_unheard_days, args.keep_heard_days)
+    if all(value is None for value in given):
+        raise CliError(
+            "org set-voicemail-limits: nothing to change (give --max-seconds, --max-messages, "
+            "--keep-unheard-days or --keep-heard-days)"
+        )
+    async with transaction(rt.sessions) as s:
+        org = await d.get_organization(s, args.domain)
+        try:
+            limits = await d.set_voicemail_limits(
+                s,
+                org,
+                max_message_seconds=args.max_seconds,
+                max_messages=args.max_messages,
+                keep_unheard_days=args.keep_unheard_days,
+                keep_heard_days=args.keep_heard_days,
+            )
+        except d.InvalidField as exc:
+            option = LIMIT_OPTIONS.get(exc.field or "", exc.field)
+            raise CliError(f"{option}: {exc.message}") from None
+        domain = org.domain
+    out(
+        f"{domain}: voicemail limits: message at most {limits.max_message_seconds} s, "
+        f"{limits.max_messages} messages, unheard kept {limits.keep_unheard_days} days, "
+        f"heard {limits.keep_heard_days} days"
+    )
     return 0
