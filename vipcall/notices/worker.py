@@ -65,6 +65,18 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
+def settings_problem(settings: Settings) -> str | None:
+    """What is wrong with the notice settings (VIPCALL_SMTP_*, VIPCALL_SMS_*,
+    VIPCALL_NOTICE_*), in one line; None when they are usable."""
+    try:
+        NoticeWorker.from_settings(None, settings)
+    except ValueError as exc:
+        if str(exc).startswith("backoff"):
+            return f"VIPCALL_NOTICE_RETRY_BASE/_RETRY_MAX/_MAX_ATTEMPTS: {exc}"
+        return str(exc)
+    return None
+
+
 class NoticeWorker:
     """Sends due notices until stopped: :meth:`start` / :meth:`stop`, or :meth:`run_once`
     to send every notice due now (tests, one-off runs)."""

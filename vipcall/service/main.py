@@ -15,6 +15,7 @@ from vipcall.calls.context import CallContext
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine
 from vipcall.metrics import ARI_CONNECTED
+from vipcall.notices.worker import NoticeWorker, settings_problem
 from vipcall.numbers import normalize
 from vipcall.routing.rules import Policy
 from vipcall.service.http import http_app
@@ -67,12 +68,15 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     events = asyncio.create_task(stream.run(app.on_event, app.on_connect))
     syncer = asyncio.create_task(app.keep_in_sync(settings.sync_interval))
+    notices = NoticeWorker.from_settings(pool, settings)  # new-message SMS/email queue
+    notices.start()
     try:
         await stop.wait()
     finally:
         log.info("stopping")
         stream.stop()
         syncer.cancel()
+        await notices.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(events, 5)
         ARI_CONNECTED.set(0)
@@ -93,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level or settings.log_level)
     if not settings.ari_password:
         log.error("no ARI password: set VIPCALL_ARI_PASSWORD or start the sandbox first")
+        return 1
+    if problem := settings_problem(settings):
+        log.error("notice settings: %s", problem)
         return 1
     asyncio.run(serve(settings))
     return 0
