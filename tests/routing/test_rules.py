@@ -288,3 +288,24 @@ def test_without_the_database_an_unanswered_caller_can_still_leave_a_message() -
     assert after_ringing_without_state(7, "NOANSWER") == Voicemail(7, reason="noanswer")
     assert after_ringing_without_state(7, "CANCEL") == Hangup(Cause.NORMAL)
     assert after_ringing_without_state(None, "BUSY") == Hangup(Cause.USER_BUSY)
+
+
+# --- invalid dialled strings (issue 6): one rule whatever was dialled ----------------------
+
+
+@given(st.sampled_from(["abc", "a", "x1", "*#", "12", "0000000", "sip:foo", "x98", ""]))
+def test_own_call_to_anything_that_is_not_a_number_is_an_invalid_number(raw: str) -> None:
+    from vipcall.numbers import short_number, try_normalize
+
+    call = NewCall(Trunk.MOBILE, MOBILE, try_normalize(raw), raw=raw, short=short_number(raw))
+    assert route_call(call, user(), None, POLICY) == Announce(
+        "number-not-in-use", Cause.INVALID_NUMBER
+    )
+
+
+@given(st.sampled_from(["abc", "a", "x1", "*#", "12", "0000000", "sip:foo", "9833", ""]))
+def test_call_from_outside_to_anything_no_user_has_is_not_in_use(raw: str) -> None:
+    from vipcall.numbers import try_normalize
+
+    call = NewCall(Trunk.PSTN, EXTERNAL, try_normalize(raw), raw=raw)
+    assert route_call(call, None, None, POLICY) == Announce("number-not-in-use", Cause.UNALLOCATED)

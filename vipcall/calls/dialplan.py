@@ -37,7 +37,10 @@ def ring_spec(ring: Ring, called: str | None) -> str:
     ``timeout|user id|called number|caller id number|presentation|dial string``.
 
     The user id and called number come back in the Stasis arguments when nobody answers,
-    so the voicemail flow knows whose mailbox it is without keeping per-call memory.
+    so the voicemail flow knows whose mailbox it is without keeping per-call memory. The
+    caller id number is E.164 or ``anonymous`` (with presentation ``prohib``: a caller ID
+    that is not a number, :func:`vipcall.routing.rules.inbound_caller_id`); empty keeps the
+    caller's own.
     """
     cid: Presentation | None = ring.caller_id
     number = cid.number if cid and cid.number else ""

@@ -17,7 +17,12 @@ from vipcall.calls.entry import NewCallEntry, UnansweredEntry
 from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
 from vipcall.numbers import short_number, try_normalize
 from vipcall.routing.decisions import Decision
-from vipcall.routing.rules import after_ringing, after_ringing_without_state, route_call
+from vipcall.routing.rules import (
+    after_ringing,
+    after_ringing_without_state,
+    inbound_caller_id,
+    route_call,
+)
 from vipcall.routing.snapshot import NewCall, Subscriber, Trunk
 
 
@@ -48,6 +53,7 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
         try_normalize(ch.exten, ctx.region),
         ch.exten,
         short_number(ch.exten, ctx.region),
+        ch.caller,
     )
     # A softphone is identified by its authenticated endpoint alone: the number it puts in
     # From is its own to choose and must not make it someone else.
@@ -65,7 +71,10 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
         call = replace(call, caller=caller.mobile if caller is not None else None)
     decision = route_call(call, caller, callee, ctx.policy)
     DECISION_SECONDS.observe(time.perf_counter() - started)
-    ch.log.info("%s -> %s: %s", call.caller, call.dialled or call.raw, decision)
+    # The caller as the rung party sees them: a caller ID that is not a number is
+    # "anonymous" here as on the handset.
+    shown = inbound_caller_id(call).number
+    ch.log.info("%s -> %s: %s", shown, call.dialled or call.raw, decision)
     return Routed(decision, call, caller or callee)
 
 

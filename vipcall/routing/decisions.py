@@ -48,11 +48,14 @@ Target = Handset | Softphone | Pstn
 
 @dataclass(frozen=True, slots=True)
 class Presentation:
-    """The caller ID a rung party is shown."""
+    """The caller ID a rung party is shown (``VIP_RING``'s caller-ID fields)."""
 
     number: str | None
-    """Number to present (E.164, or ``anonymous``); ``None`` keeps what the caller sent."""
+    """Number to present: E.164, or ``anonymous`` for a caller whose number cannot be shown
+    (:func:`vipcall.routing.rules.inbound_caller_id`); ``None`` keeps what the caller sent."""
     restricted: bool = False
+    """Presentation restricted (``Privacy: id``, anonymous From). ``False`` never lifts a
+    restriction the caller asked for: the dialplan only ever adds one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,9 @@ def route_call(
     and the activity number tells a caller who is not a user so.
     """
     own = caller is not None and call.trunk in (Trunk.MOBILE, Trunk.SOFTPHONE)
+    # Whatever was dialled (digits, letters, nothing callable) is decided here: a user's own
+    # call to something that is not a number is an invalid number (cause 28), a call from
+    # outside to anything no user has is a number not in use (cause 1).
     if call.dialled == policy.activity_number:
         if caller is not None and own:
             return ActivityMenu(caller.id)
@@ -72,22 +75,60 @@ def route_call(
         return route_outgoing(caller, call.dialled, callee, policy)
     if callee is None or call.dialled is None:
         return Announce("number-not-in-use", Cause.UNALLOCATED)
-    return route_inbound(callee, call.dialled, policy)
+    return route_inbound(callee, call.dialled, policy, caller_id_change(call))
 
 
-def route_inbound(callee: Subscriber, called: str, policy: Policy) -> Decision:
+def route_inbound(
+    callee: Subscriber, called: str, policy: Policy, caller_id: Presentation | None = None
+) -> Decision:
     """Where a call to one of the callee's numbers goes.
 
     Precedence: immediate forwarding > activity forwarding > landline while red -> voicemail
     > ring the handset and softphones. A forwarding whose target is refused now (it became
-    a loop after it was set) is passed over.
+    a loop after it was set) is passed over. Every phone rung, the handset or a forwarding
+    target, is shown ``caller_id`` (``None``: the caller's own, see :func:`inbound_caller_id`).
     """
     for target in callee.forwardings_now:
         if forward_refusal(callee.numbers, target, callee.forward_hops) is None:
-            return Ring((Pstn(target),), policy.ring_timeout, callee.id)
+            return Ring((Pstn(target),), policy.ring_timeout, callee.id, caller_id)
     if called == callee.landline and callee.is_red and callee.voicemail_enabled:
         return Voicemail(callee.id, reason="landline-red")
-    return ring_user(callee, policy)
+    return ring_user(callee, policy, caller_id)
+
+
+ANONYMOUS = Presentation("anonymous", restricted=True)
+"""The caller ID of a caller whose number cannot be shown: number ``anonymous``,
+presentation restricted (RFC 3323 ``anonymous``; Asterisk sends ``From: "Anonymous"
+<sip:anonymous@anonymous.invalid>`` and ``Privacy: id``)."""
+
+
+def inbound_caller_id(call: NewCall) -> Presentation:
+    """What a rung party is shown for a caller ID that came in with a call.
+
+    A caller ID that is a valid phone number is shown as that number in E.164 (``050 111
+    0001`` and ``00358501110001`` both show ``+358501110001``). Anything else — empty,
+    letters, a thousand digits, digits no numbering plan has — is shown as **anonymous**,
+    presentation restricted, on every leg (the handset, softphones, a forwarding to the
+    PSTN), and the app logs the caller as ``anonymous`` too.
+
+    Why anonymous rather than "as received, cut to what SIP carries": a string that is not
+    a number cannot be called back, matched to a contact or shown the same way by every
+    phone. Passing it on means each hop applies its own length limit and character rules
+    (a 1,000-digit caller ID reached the handset cut to 78 digits), so the user would see a
+    number nobody sent, and the service's log and the handset would disagree. Anonymous is
+    the one presentation every network and phone already handles ("unknown caller"), it
+    cannot be mistaken for a real number, and it leaves no caller-supplied junk in the
+    headers towards the mobile core.
+    """
+    return Presentation(call.caller) if call.caller is not None else ANONYMOUS
+
+
+def caller_id_change(call: NewCall) -> Presentation | None:
+    """:func:`inbound_caller_id` as a change to the call: ``None`` when the caller already
+    sent exactly that number (nothing to rewrite; a caller's own restriction is kept)."""
+    shown = inbound_caller_id(call)
+    sent = call.caller if call.caller_sent is None else call.caller_sent
+    return None if not shown.restricted and shown.number == sent else shown
 
 
 def ring_user(user: Subscriber, policy: Policy, caller_id: Presentation | None = None) -> Ring:

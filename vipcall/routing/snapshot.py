@@ -79,3 +79,5 @@ class NewCall:
     """The digits as dialled (feature codes are not phone numbers)."""
     short: str | None = None
     """A short or emergency number (112, 116117) as dialled: not E.164, still callable."""
+    caller_sent: str | None = None
+    """The caller ID as it arrived, before normalising; ``None``: it arrived as ``caller``."""
