@@ -57,6 +57,9 @@ class Settings:
     menu_timeout: float = 6.0
     # Seconds between pushes of changed numbers/softphones into Asterisk.
     sync_interval: float = 30.0
+    # Is the PSTN carrier trusted with a hidden caller's real number (RFC 3325: it goes in
+    # P-Asserted-Identity beside "Privacy: id")? Rendered into the sandbox's pjsip.conf.
+    pstn_trusted: bool = True
 
     # Notices of new messages (vipcall.notices). Email over SMTP: security is "starttls",
     # "tls" (implicit TLS, port 465) or "none"; user/password empty: no login.
@@ -66,6 +69,9 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = "vastaaja@vipcall.invalid"
+    # CA certificates (PEM file) the SMTP server's certificate is checked against; empty:
+    # the system's.
+    smtp_ca_file: str = ""
     # SMS through the gateway's HTTP API (Kannel's cgi-bin/sendsms); from empty: the
     # voicemail number.
     sms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"

@@ -42,6 +42,7 @@ class SmtpMailer:
         password: str,
         sender: str,
         timeout: float = 30.0,
+        ca_file: str = "",
     ) -> None:
         if security not in SECURITY:
             raise ValueError(
@@ -56,6 +57,7 @@ class SmtpMailer:
         self.password = password
         self.sender = sender
         self.timeout = timeout
+        self.ca_file = ca_file
 
     async def send(self, message: EmailMessage) -> None:
         try:
@@ -68,6 +70,7 @@ class SmtpMailer:
                 use_tls=self.security == "tls",
                 start_tls=self.security == "starttls",
                 timeout=self.timeout,
+                cert_bundle=self.ca_file or None,
             )
         except (aiosmtplib.SMTPException, TimeoutError, OSError) as exc:
             raise SendError(f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {exc}") from exc

@@ -123,6 +123,7 @@ class NoticeWorker:
                 settings.smtp_password,
                 settings.smtp_from,
                 timeout=settings.notice_send_timeout,
+                ca_file=settings.smtp_ca_file,
             ),
             listening,
             Backoff(
