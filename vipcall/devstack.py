@@ -56,6 +56,7 @@ def asterisk_instance(settings: Settings) -> tuple[Instance, Settings]:
         ari_user=settings.ari_user,
         ari_app=settings.ari_app,
         ring_timeout=settings.ring_timeout,
+        pstn_trusted=settings.pstn_trusted,
     )
     return instance, replace(settings, ari_password=password)
 

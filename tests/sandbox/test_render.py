@@ -170,3 +170,33 @@ def test_cli_render_reuses_stored_password(
     assert f"password = {first}" in (etc / "ari.conf").read_text()
     assert "bind = 127.0.0.1:25060" in (etc / "pjsip.conf").read_text()
     assert "cli" in capsys.readouterr().out
+
+
+def pstn_endpoint(pjsip_conf: str) -> str:
+    """The ``[pstn](trunk-endpoint)`` section of a rendered pjsip.conf."""
+    return pjsip_conf.split("[pstn](trunk-endpoint)", 1)[1].split("\n[", 1)[0]
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_pstn_trust_is_rendered_on_the_pstn_endpoint_only(
+    fake_root: Path, project: Path, trusted: bool
+) -> None:
+    """A hidden caller's real number goes to the carrier in P-Asserted-Identity only when
+    it is trusted (pjsip trust_id_outbound); the mobile core is always trusted."""
+    inst = Instance(name="trust", root=fake_root, project_dir=project, pstn_trusted=trusted)
+    conf = (inst.render() / "etc" / "pjsip.conf").read_text()
+    value = "yes" if trusted else "no"
+    assert re.findall(r"^trust_id_outbound = (\w+)$", pstn_endpoint(conf), re.M) == [value]
+    mobile = conf.split("[mobile](trunk-endpoint)", 1)[1].split("\n[", 1)[0]
+    assert "trust_id_outbound" not in mobile  # the template's yes
+    assert Instance(name="d", root=fake_root).pstn_trusted, "default: trusted"
+
+
+def test_cli_render_takes_pstn_trust_from_the_setting(
+    tmp_path: Path, fake_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIPCALL_PSTN_TRUSTED", "no")
+    argv = ["render", "--root", str(fake_root), "--name", "untrusted"]
+    assert main([*argv, "--state-dir", str(tmp_path / "state")]) == 0
+    conf = (fake_root / "srv/vipcall/untrusted/etc/pjsip.conf").read_text()
+    assert re.findall(r"^trust_id_outbound = (\w+)$", pstn_endpoint(conf), re.M) == ["no"]

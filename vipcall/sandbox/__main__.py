@@ -72,6 +72,7 @@ def _instance(args: argparse.Namespace, settings: Settings) -> Instance:
         ari_user=settings.ari_user,
         ari_app=settings.ari_app,
         ring_timeout=settings.ring_timeout,
+        pstn_trusted=settings.pstn_trusted,
     )
 
 

@@ -57,6 +57,10 @@ class Instance:
     ari_app: str = "vipcall"
     ring_timeout: int = 30
     country_code: str = "358"
+    pstn_trusted: bool = True
+    """Whether the PSTN carrier is in the operator's trust domain (RFC 3325): if so, a
+    hidden caller's real number goes to it in P-Asserted-Identity beside ``Privacy: id``
+    (pjsip ``trust_id_outbound`` on the ``pstn`` endpoint); if not, it is never sent."""
     project_dir: Path = PROJECT_DIR
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -119,6 +123,7 @@ class Instance:
             "ari_app": self.ari_app,
             "pstn_host": self.pstn_host,
             "mobile_host": self.mobile_host,
+            "pstn_trust_id_outbound": "yes" if self.pstn_trusted else "no",
             "peer_port": self.peer_port,
             "ring_timeout": self.ring_timeout,
             "country_code": self.country_code,
