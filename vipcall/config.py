@@ -69,6 +69,9 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = "vastaaja@vipcall.invalid"
+    # CA certificates (PEM file) the SMTP server's certificate is checked against; empty:
+    # the system's.
+    smtp_ca_file: str = ""
     # SMS through the gateway's HTTP API (Kannel's cgi-bin/sendsms); from empty: the
     # voicemail number.
     sms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
