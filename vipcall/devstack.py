@@ -92,6 +92,33 @@ def _remove_pid(path: Path, pid: int) -> None:
         pass
 
 
+def _stale_child(pid_file: Path, argv: Sequence[str]) -> int | None:
+    """The pid in ``pid_file`` if that process still runs exactly ``argv``: a child left
+    behind by a supervisor that was killed (kill -9). Never an unrelated process that got
+    the same pid later."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if cmdline.split(b"\0")[:-1] == [os.fsencode(a) for a in argv] else None
+
+
+async def _stop_stale_child(pid_file: Path, argv: Sequence[str], grace: float) -> None:
+    pid = _stale_child(pid_file, argv)
+    if pid is None:
+        return
+    log.warning("stopping the app left running by an earlier supervisor (pid %d)", pid)
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline:
+            if _stale_child(pid_file, argv) != pid:
+                return
+            await asyncio.sleep(0.05)
+
+
 async def _terminate(proc: asyncio.subprocess.Process, grace: float) -> None:
     """SIGTERM (the app stops gracefully), then SIGKILL after ``grace`` seconds."""
     if proc.returncode is None:
@@ -123,9 +150,12 @@ async def supervise(
     supervisor, which then stops the child (SIGTERM, SIGKILL after ``grace``). Between
     restarts it waits ``min_backoff`` seconds, doubling up to ``max_backoff`` while the child
     keeps dying within ``stable_after`` seconds. The child's pid is kept in ``pid_file``
-    while it runs. Returns how many times the child was started.
+    while it runs; a child still running ``argv`` under the pid found there at start (its
+    supervisor was killed) is stopped first. Returns how many times the child was started.
     """
     loop = asyncio.get_running_loop()
+    if pid_file is not None:
+        await _stop_stale_child(pid_file, argv, grace)
     delay = min_backoff
     starts = 0
     while not stop.is_set():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -96,3 +97,29 @@ async def test_stop_during_backoff_starts_nothing_more(tmp_path: Path) -> None:
 
 def test_the_supervised_command_is_vipcall_serve() -> None:
     assert APP_COMMAND == (sys.executable, "-m", "vipcall", "serve")
+
+
+async def test_a_child_left_by_a_killed_supervisor_is_stopped_first(tmp_path: Path) -> None:
+    pid_file = tmp_path / "app.pid"
+    orphan = subprocess.Popen(SLEEPER)  # what a kill -9'd supervisor leaves running
+    unrelated = subprocess.Popen((sys.executable, "-c", "import time; time.sleep(60)", "x"))
+    try:
+        # a pid file naming another command is left alone
+        pid_file.write_text(f"{unrelated.pid}\n")
+        stop = asyncio.Event()
+        stop.set()  # stop at once: only the start-up check runs
+        assert await supervise(SLEEPER, stop=stop, pid_file=pid_file) == 0
+        assert unrelated.poll() is None
+
+        pid_file.write_text(f"{orphan.pid}\n")
+        stop = asyncio.Event()
+        task = asyncio.create_task(supervise(SLEEPER, stop=stop, pid_file=pid_file, grace=5))
+        new = await _pid_in(pid_file, other_than=orphan.pid)
+        assert orphan.wait(timeout=5) == -signal.SIGTERM
+        stop.set()
+        assert await asyncio.wait_for(task, 10) == 1
+        assert not _alive(new)
+    finally:
+        for proc in (orphan, unrelated):
+            proc.kill()
+            proc.wait()
