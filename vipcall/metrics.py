@@ -30,3 +30,8 @@ NOTICES = Counter(
     "New-message notices tried, by channel (sms, email) and result (sent, retry, failed)",
     ["channel", "result"],
 )
+PROVISIONING_FAILURES = Counter(
+    "vipcall_provisioning_failures_total",
+    "Objects Asterisk refused during a provisioning round (pushed again next round), by kind",
+    ["kind"],
+)

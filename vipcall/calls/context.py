@@ -3,6 +3,7 @@ service-wide settings. One :class:`CallContext` per process, shared by every cal
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,3 +60,6 @@ class CallContext:
     language: str = "fi"
     """Spoken when the call is about no user."""
     menu_timeout: float = 6.0
+    softphone_reachable: Callable[[str], bool] | None = None
+    """Whether a softphone endpoint has a contact to ring (``None``: ring every one);
+    :class:`vipcall.service.endpoints.SoftphoneStates` in the app."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from vipcall.calls.channel import CallChannel
@@ -40,6 +41,16 @@ class Routed:
         return self.party.org.language if self.party is not None else ctx.language
 
 
+def reachable_only(user: Subscriber, reachable: Callable[[str], bool] | None) -> Subscriber:
+    """The user with only the softphones that can be rung now (a registered contact):
+    dialling one without a contact adds nothing to the call and makes Asterisk log
+    errors. The rules then ring what is left (:func:`vipcall.routing.rules.ring_user`)."""
+    if reachable is None or not user.softphones:
+        return user
+    online = tuple(e for e in user.softphones if reachable(e))
+    return user if online == user.softphones else replace(user, softphones=online)
+
+
 FailedOpen = str
 """The outcome label of a call sent to the fail-open dialplan before any decision."""
 
@@ -69,6 +80,8 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
         return "fail_open"
     if entry.trunk == Trunk.SOFTPHONE:
         call = replace(call, caller=caller.mobile if caller is not None else None)
+    if callee is not None:
+        callee = reachable_only(callee, ctx.softphone_reachable)
     decision = route_call(call, caller, callee, ctx.policy)
     DECISION_SECONDS.observe(time.perf_counter() - started)
     # The caller as the rung party sees them: a caller ID that is not a number is

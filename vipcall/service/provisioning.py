@@ -6,19 +6,26 @@
   (sorcery memory wizard), so credentials live only in PostgreSQL.
 
 Both are pushed in full on every (re)connect and then kept in step by a periodic diff.
+One object that Asterisk refuses is logged and counted
+(``vipcall_provisioning_failures_total{kind}``) and the round goes on with the others; it
+is pushed again next round. Only Asterisk being unreachable ends a round early.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from vipcall.ari import AriClient, AriNotFound
+from vipcall.ari import AriClient, AriError, AriNotFound, AriUnavailable
 from vipcall.calls.dialplan import dial_string
+from vipcall.metrics import PROVISIONING_FAILURES
 from vipcall.routing.decisions import Handset
+from vipcall.service.endpoints import SoftphoneStates
 
 log = logging.getLogger("vipcall.provisioning")
 
@@ -56,7 +63,10 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
             # Calls from the softphone show the owner's number whatever its From says.
             "callerid": f"<{account.mobile}>",
             "trust_id_inbound": "no",
-            "set_var": "VIP_TRUNK=softphone",
+            # No set_var: on an update ARI merges the existing endpoint's fields, where
+            # set_var reads back as a field named after the variable (VIP_TRUNK), which
+            # Asterisk then refuses ("Could not find option ... named 'VIP_TRUNK'"). The
+            # dialplan context [vipcall-softphone] sets VIP_TRUNK=softphone instead.
         },
     }
 
@@ -67,6 +77,8 @@ class Provisioner:
         self.engine = engine
         self._ring: dict[str, str] = {}
         self._softphones: dict[str, SoftphoneAccount] = {}
+        #: Told about every softphone pushed or removed (set by the Stasis app).
+        self.states: SoftphoneStates | None = None
 
     async def desired(self) -> tuple[dict[str, str], dict[str, SoftphoneAccount]]:
         async with self.engine.connect() as conn:
@@ -78,6 +90,7 @@ class Provisioner:
                     text(
                         "SELECT p.sip_username, p.sip_password, u.mobile_number"
                         " FROM softphones p JOIN users u ON u.id = p.user_id"
+                        " ORDER BY p.sip_username"
                     )
                 )
             ).all()
@@ -90,29 +103,89 @@ class Provisioner:
         return ring, {ep: SoftphoneAccount(ep, pw, mobile) for ep, pw, mobile in phones}
 
     async def sync(self, full: bool = False) -> None:
-        """Push what changed since the last sync (everything when ``full``)."""
+        """Push what changed since the last sync (everything when ``full``).
+
+        An object Asterisk refuses (an :class:`AriError` answer) is logged, counted and
+        left out of what is recorded as pushed, so the next round tries it again; the
+        round goes on. :class:`AriUnavailable` (no answer) ends the round: the rest would
+        fail the same way.
+        """
         ring, phones = await self.desired()
         if full:
             # Asterisk may have restarted: push everything again. Keys of numbers removed
             # while the app was down stay in AstDB (ARI cannot list a family).
             self._ring = {k: "" for k in self._ring}
             self._softphones = {}
+        changed = (ring != self._ring) or (phones != self._softphones)
+        failed = 0
         for key, value in ring.items():
             if self._ring.get(key) != value:
-                await self.ari.db_put(RING_FAMILY, key, value)
+                if await self._attempt("number", key, self.ari.db_put(RING_FAMILY, key, value)):
+                    self._ring[key] = value
+                else:
+                    failed += 1
         for key in self._ring.keys() - ring.keys():
-            await self.ari.db_clear(RING_FAMILY, key)  # "" reads as absent in the dialplan
+            # "" reads as absent in the dialplan
+            if await self._attempt("number", key, self.ari.db_clear(RING_FAMILY, key)):
+                del self._ring[key]
+            else:
+                failed += 1
         for ep, account in phones.items():
             if self._softphones.get(ep) != account:
-                for object_type, fields in endpoint_fields(account).items():
-                    await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
+                if await self._attempt("softphone", ep, self._push_softphone(account)):
+                    self._softphones[ep] = account
+                else:
+                    self._softphones.pop(ep, None)
+                    failed += 1
         for ep in self._softphones.keys() - phones.keys():
-            for object_type in ("endpoint", "aor", "auth"):
-                try:
-                    await self.ari.delete_dynamic_config("res_pjsip", object_type, ep)
-                except AriNotFound:
-                    pass
-        changed = (ring != self._ring) or (phones != self._softphones)
-        self._ring, self._softphones = ring, phones
+            if await self._attempt("softphone", ep, self._remove_softphone(ep)):
+                del self._softphones[ep]
+            else:
+                failed += 1
         if changed or full:
-            log.info("provisioned %d numbers and %d softphones", len(ring), len(phones))
+            log.info(
+                "provisioned %d numbers and %d softphones%s",
+                len(self._ring),
+                len(self._softphones),
+                f" ({failed} failed, retried next round)" if failed else "",
+            )
+
+    async def _attempt(self, kind: str, key: str, push: Coroutine[Any, Any, None]) -> bool:
+        """Run one object's push; False (logged, counted) when Asterisk refused it."""
+        try:
+            await push
+        except AriUnavailable:
+            raise
+        except AriError as exc:
+            PROVISIONING_FAILURES.labels(kind=kind).inc()
+            log.warning("provisioning %s %s failed: %s; retrying next round", kind, key, exc)
+            return False
+        return True
+
+    async def _push_softphone(self, account: SoftphoneAccount) -> None:
+        ep = account.endpoint
+        for object_type, fields in endpoint_fields(account).items():
+            try:
+                await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
+            except AriUnavailable:
+                raise
+            except AriError as exc:
+                if object_type != "endpoint" or isinstance(exc, AriNotFound):
+                    raise
+                # An endpoint Asterisk cannot update in place (one pushed with set_var by
+                # an earlier version, see endpoint_fields): replace it. Registrations stay:
+                # contacts belong to the aor.
+                log.warning("replacing softphone endpoint %s (%s)", ep, exc.message)
+                await self.ari.delete_dynamic_config("res_pjsip", object_type, ep)
+                await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
+        if self.states is not None:
+            await self.states.watch(self.ari, ep)
+
+    async def _remove_softphone(self, ep: str) -> None:
+        for object_type in ("endpoint", "aor", "auth"):
+            try:
+                await self.ari.delete_dynamic_config("res_pjsip", object_type, ep)
+            except AriNotFound:
+                pass
+        if self.states is not None:
+            self.states.forget(ep)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from vipcall.ari import AriClient, Event
@@ -22,6 +23,7 @@ from vipcall.calls.recordings import StoredRecordings
 from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, FAIL_OPEN, RECONCILED
 from vipcall.routing.decisions import Cause
 from vipcall.service import dispatch
+from vipcall.service.endpoints import ENDPOINT_EVENTS, SoftphoneStates
 from vipcall.service.provisioning import Provisioner
 from vipcall.voicemail.deposit import recover_messages
 
@@ -37,8 +39,12 @@ class StasisApp:
 
     def __init__(self, ari: AriClient, ctx: CallContext, provisioner: Provisioner | None) -> None:
         self.ari = ari
-        self.ctx = ctx
+        #: Which softphones have a contact: a call rings only those (calls/route.py).
+        self.softphones = SoftphoneStates()
+        self.ctx = replace(ctx, softphone_reachable=self.softphones.reachable)
         self.provisioner = provisioner
+        if provisioner is not None:
+            provisioner.states = self.softphones
         self.recordings = StoredRecordings(ari)
         self.calls: dict[str, CallChannel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -51,6 +57,9 @@ class StasisApp:
         if kind == "StasisStart":
             channel = event["channel"]
             self.start(channel, event.get("args", []))
+            return
+        if kind in ENDPOINT_EVENTS:
+            self.softphones.on_event(event)
             return
         channel = event.get("channel")
         if channel is not None:
@@ -131,6 +140,11 @@ class StasisApp:
         channels that stayed in Stasis while we were away, so take them over or end them."""
         ARI_CONNECTED.set(1)
         self._provisioned_full = False
+        try:
+            # Events missed while away: read every softphone's state again.
+            await self.softphones.refresh(self.ari)
+        except Exception as exc:  # noqa: BLE001 - unknown states ring (the safe side)
+            log.warning("reading softphone states failed (%s)", type(exc).__name__)
         prefix = f"{self.ari.app},"
         for channel in await self.ari.list_channels():
             plan = channel.get("dialplan", {})
