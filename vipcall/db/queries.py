@@ -32,6 +32,17 @@ FORWARDING_FACTS = """
          AS fwd_targets
 """
 
+#: Every number on user ``u``'s VIP list: colleagues marked VIP (their mobile and
+#: landline) and personal contacts marked VIP. Numbers are stored E.164, so matching a
+#: caller is set membership (:func:`vipcall.presence.absence.is_vip`).
+VIP_NUMBERS = """
+ARRAY(SELECT c.number FROM contacts c WHERE c.owner_user_id = u.id AND c.is_vip
+      UNION SELECT cu.mobile_number FROM vip_colleagues v JOIN users cu ON cu.id = v.colleague_id
+             WHERE v.user_id = u.id
+      UNION SELECT cu.landline_number FROM vip_colleagues v JOIN users cu ON cu.id = v.colleague_id
+             WHERE v.user_id = u.id AND cu.landline_number IS NOT NULL)
+"""
+
 #: Every user reached by following forwardings (all of them, any kind) from the numbers
 #: ``:start`` (text[]), at most 10 hops, with their :data:`FORWARDING_FACTS`.
 FORWARDING_REACH = (

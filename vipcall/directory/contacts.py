@@ -30,6 +30,7 @@ from vipcall.directory import validation as v
 from vipcall.directory.errors import DirectoryError, InvalidField
 from vipcall.directory.organizations import get_organization
 from vipcall.directory.users import get_user, resolve_user
+from vipcall.presence.absence import is_vip
 
 #: The longest directory search text (a name or a number).
 MAX_QUERY_LENGTH = 100
@@ -253,7 +254,7 @@ async def is_vip_caller(session: AsyncSession, user: User | str | int, caller: s
     e164 = numbers.try_normalize(caller)
     if e164 is None:
         return False
-    return e164 in await vip_numbers(session, user)
+    return is_vip(e164, await vip_numbers(session, user))
 
 
 def _digit_patterns(query: str) -> list[str]:

@@ -76,6 +76,18 @@ class Voicemail:
 
 
 @dataclass(frozen=True, slots=True)
+class AbsenceNotice:
+    """The absence notice for the activity: key 2 rings the user, key 1 (when offered)
+    connects to customer service; no key: the notice once more, then the caller may leave a
+    message (or, without voicemail, hears that the user cannot be reached)."""
+
+    user_id: int
+    activity: int
+    customer_service: str | None = None
+    voicemail: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Announce:
     """Play a prompt, then hang up with the cause."""
 
@@ -103,4 +115,4 @@ class ActivityMenu:
     user_id: int
 
 
-Decision = Ring | Voicemail | Announce | Hangup | Feature | ActivityMenu
+Decision = Ring | Voicemail | AbsenceNotice | Announce | Hangup | Feature | ActivityMenu

@@ -11,6 +11,7 @@ from vipcall.presence.codes import parse_feature_code
 from vipcall.presence.forwarding import forward_refusal
 from vipcall.presence.model import Role
 from vipcall.routing.decisions import (
+    AbsenceNotice,
     ActivityMenu,
     Announce,
     Cause,
@@ -83,17 +84,39 @@ def route_inbound(
 ) -> Decision:
     """Where a call to one of the callee's numbers goes.
 
-    Precedence: immediate forwarding > activity forwarding > landline while red -> voicemail
-    > ring the handset and softphones. A forwarding whose target is refused now (it became
-    a loop after it was set) is passed over. Every phone rung, the handset or a forwarding
-    target, is shown ``caller_id`` (``None``: the caller's own, see :func:`inbound_caller_id`).
+    Precedence: immediate forwarding > activity forwarding > absence notice (VIP and repeat
+    callers excepted) > landline while red -> voicemail (repeat callers excepted) > ring the
+    handset and softphones.
+
+    A forwarding whose target is refused now (it became a loop after it was set) is passed
+    over. Every phone rung, the handset or a forwarding target, is shown ``caller_id``
+    (``None``: the caller's own, see :func:`inbound_caller_id`). A user without voicemail
+    ("No voicemail" group) whose landline is called while red: the caller hears that the
+    user cannot be reached.
     """
     for target in callee.forwardings_now:
         if forward_refusal(callee.numbers, target, callee.forward_hops) is None:
             return Ring((Pstn(target),), policy.ring_timeout, callee.id, caller_id)
-    if called == callee.landline and callee.is_red and callee.voicemail_enabled:
-        return Voicemail(callee.id, reason="landline-red")
+    breaks_through = callee.caller_breaks_through
+    if callee.absence_notice_on and not callee.caller_is_vip and not breaks_through:
+        return AbsenceNotice(
+            callee.id,
+            int(callee.activity),
+            callee.absence.customer_service,
+            callee.voicemail_enabled,
+        )
+    if called == callee.landline and callee.is_red and not breaks_through:
+        if callee.voicemail_enabled:
+            return Voicemail(callee.id, reason=LANDLINE_RED)
+        return Announce("user-cannot-be-reached", Cause.UNREACHABLE)
     return ring_user(callee, policy, caller_id)
+
+
+#: The reasons a routing rule (not an unanswered call) sent a caller to voicemail: key 2
+#: ("reach the person anyway") is offered only after these.
+LANDLINE_RED = "landline-red"
+ABSENCE_NOTICE = "absence-notice"
+ROUTED_TO_VOICEMAIL = frozenset({LANDLINE_RED, ABSENCE_NOTICE})
 
 
 ANONYMOUS = Presentation("anonymous", restricted=True)

@@ -7,8 +7,10 @@ read them and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
+from vipcall.presence.absence import AbsenceSettings, absence_notice_on, breaks_through
 from vipcall.presence.forwarding import forwarding_candidates
 from vipcall.presence.model import DEFAULT_RED_ACTIVITIES, Activity, Role
 
@@ -48,6 +50,26 @@ class Subscriber:
     forward_hops: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Forwardings in effect now of the users reachable from this user's forwarding targets
     (number -> where its owner forwards), for the loop check when a call is forwarded."""
+    activity_scheduled: bool = False
+    """The activity in effect comes from a scheduled activity (not the manual one)."""
+    red_until: datetime | None = None
+    """End of the chain of red scheduled activities in effect (the greeting's "until")."""
+    absence: AbsenceSettings = AbsenceSettings()
+    # As seen from this call's caller:
+    caller_is_vip: bool = False
+    """The caller's number is on this user's VIP list."""
+    earlier_stopped_calls: int = 0
+    """Calls from this caller stopped by the notice or the red landline within the
+    repeat window (:func:`vipcall.presence.absence.recent_calls`)."""
+
+    @property
+    def absence_notice_on(self) -> bool:
+        return absence_notice_on(self.role, self.is_red, self.activity_scheduled, self.absence)
+
+    @property
+    def caller_breaks_through(self) -> bool:
+        """A repeat caller rings through the notice and the red-landline rule."""
+        return breaks_through(self.earlier_stopped_calls, self.absence)
 
     @property
     def numbers(self) -> frozenset[str]:

@@ -18,10 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vipcall import directory
 from vipcall.db.engine import session_factory, transaction
-from vipcall.db.queries import FORWARDING_FACTS, FORWARDING_REACH, forwarding_facts, numbered
+from vipcall.db.queries import (
+    FORWARDING_FACTS,
+    FORWARDING_REACH,
+    VIP_NUMBERS,
+    forwarding_facts,
+    numbered,
+)
 from vipcall.db.queries import reached as reached_user
 from vipcall.notices.rules import DEFAULT_NOTIFY_BY, channel_table
-from vipcall.presence.activity import activity_in_effect
+from vipcall.presence.absence import AbsenceSettings, is_vip, recent_calls
+from vipcall.presence.activity import activity_in_effect, red_chain_end, scheduled_in_effect
 from vipcall.presence.forwarding import next_hops_now
 from vipcall.presence.model import Activity, Role
 from vipcall.routing.snapshot import Organization, Subscriber
@@ -38,13 +45,30 @@ SELECT u.id, u.mobile_number, u.landline_number, u.role,
                     WHERE gm.user_id = u.id AND g.kind = 'no_voicemail') AS voicemail_enabled,
        u.mobile_number = :caller OR u.id = (SELECT p.user_id FROM softphones p
                                               WHERE p.sip_username = :softphone) AS is_caller,
-       u.mobile_number = :dialled OR u.landline_number = :dialled AS is_callee
+       u.mobile_number = :dialled OR u.landline_number = :dialled AS is_callee,
+       vs.notice_on_scheduled_red, vs.offer_customer_service, vs.customer_service_number,
+       vs.repeat_breakthrough, vs.repeat_calls, vs.repeat_minutes,
+       CASE WHEN u.mobile_number = :dialled OR u.landline_number = :dialled THEN """
+    + VIP_NUMBERS
+    + """ END AS vip_numbers,
+       ARRAY(SELECT sc.at FROM stopped_calls sc
+              WHERE sc.user_id = u.id AND sc.caller_number = :calling
+                AND sc.at > :now - INTERVAL '1 day'
+              ORDER BY sc.at DESC LIMIT 50) AS stopped_at
   FROM users u JOIN organizations o ON o.id = u.organization_id
+  LEFT JOIN voicemail_settings vs ON vs.user_id = u.id
 """
 )
 
+#: The caller's number: the one it sent, or a softphone's owner's mobile.
+_CALLING = (
+    "COALESCE(CAST(:caller AS text), (SELECT cu.mobile_number FROM softphones cp"
+    " JOIN users cu ON cu.id = cp.user_id WHERE cp.sip_username = CAST(:softphone AS text)))"
+)
+
 PARTIES = numbered(
-    _USER_SQL.replace(":caller", "CAST(:caller AS text)")
+    _USER_SQL.replace(":calling", _CALLING)
+    .replace(":caller", "CAST(:caller AS text)")
     .replace(":softphone", "CAST(:softphone AS text)")
     .replace(":dialled", "CAST(:dialled AS text)")
     + """ WHERE u.mobile_number IN (:caller, :dialled) OR u.landline_number = :dialled
@@ -55,7 +79,10 @@ PARTIES = numbered(
     "dialled",
 )
 ONE_USER = numbered(
-    _USER_SQL.replace(":caller", "NULL").replace(":softphone", "NULL").replace(":dialled", "NULL")
+    _USER_SQL.replace(":calling", "NULL")
+    .replace(":caller", "NULL")
+    .replace(":softphone", "NULL")
+    .replace(":dialled", "NULL")
     + " WHERE u.id = :user",
     "now",
     "user",
@@ -91,7 +118,19 @@ SELECT id FROM msg
 _CHANNELS = channel_table()
 
 
-def _subscriber(row: Any, now: datetime, hops: dict[str, tuple[str, ...]]) -> Subscriber:
+def _absence(row: Any) -> AbsenceSettings:
+    """The user's settings that shape the absence notice (defaults without a row)."""
+    return AbsenceSettings(
+        notice_on_scheduled_red=bool(row["notice_on_scheduled_red"]),
+        customer_service=row["customer_service_number"] if row["offer_customer_service"] else None,
+        repeat_calls=row["repeat_calls"] if row["repeat_breakthrough"] else None,
+        repeat_minutes=row["repeat_minutes"] or 10,
+    )
+
+
+def _subscriber(
+    row: Any, now: datetime, hops: dict[str, tuple[str, ...]], caller: str | None = None
+) -> Subscriber:
     org = Organization(
         id=row["org_id"],
         switchboard=row["switchboard_number"],
@@ -106,6 +145,8 @@ def _subscriber(row: Any, now: datetime, hops: dict[str, tuple[str, ...]]) -> Su
             immediate = f.target
         else:
             by_activity[Activity(f.activity)] = f.target
+    red = frozenset(Activity(a) for a in row["red_activities"])
+    absence = _absence(row)
     return Subscriber(
         id=row["id"],
         org=org,
@@ -118,6 +159,11 @@ def _subscriber(row: Any, now: datetime, hops: dict[str, tuple[str, ...]]) -> Su
         softphones=tuple(row["softphones"]),
         voicemail_enabled=row["voicemail_enabled"],
         forward_hops=hops,
+        activity_scheduled=scheduled_in_effect(periods, now) is not None,
+        red_until=red_chain_end(periods, red, now),
+        absence=absence,
+        caller_is_vip=is_vip(caller, row["vip_numbers"] or ()),
+        earlier_stopped_calls=recent_calls(row["stopped_at"], now, absence),
     )
 
 
@@ -139,9 +185,11 @@ class DbCallStore:
         for row in rows:
             if row["is_caller"]:
                 calling = _subscriber(row, now, {})
+        calling_number = caller if caller is not None or calling is None else calling.mobile
+        for row in rows:
             if row["is_callee"]:
                 hops = await self._hops(row["fwd_targets"], now)
-                called = _subscriber(row, now, hops)
+                called = _subscriber(row, now, hops, calling_number)
         return calling, called
 
     async def _hops(self, targets: list[str], now: datetime) -> dict[str, tuple[str, ...]]:
