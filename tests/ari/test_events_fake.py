@@ -191,13 +191,13 @@ async def test_skip_types_dropped_before_parsing(fake_ari: Any, wait_until: Any)
     parsed: list[Any] = []
     import vipcall.ari.events as events_mod
 
-    real_loads = events_mod._loads
+    real_loads = events_mod.loads
 
     def counting_loads(data: Any) -> Any:
         parsed.append(data)
         return real_loads(data)
 
-    events_mod._loads = counting_loads  # type: ignore[assignment]
+    events_mod.loads = counting_loads  # type: ignore[assignment]
     try:
         async with running(
             fake_ari, lambda ev: got.append(ev["type"]), skip_types=frozenset({"ChannelVarset"})
@@ -216,7 +216,7 @@ async def test_skip_types_dropped_before_parsing(fake_ari: Any, wait_until: Any)
                 await ws.send_str('{"type":"End"}')
             await wait_until(lambda: "End" in got)
     finally:
-        events_mod._loads = real_loads  # type: ignore[assignment]
+        events_mod.loads = real_loads  # type: ignore[assignment]
     assert got == ["ChannelVarsetX", "StasisStart", "ChannelDtmfReceived", "End"]
     assert not any('"value":"1"' in d or '"value":"2"' in d for d in parsed if isinstance(d, str))
 

@@ -1,5 +1,13 @@
-"""vipcall's own ARI client: REST wrappers (:class:`AriClient`) and the supervised
-event websocket (:class:`EventStream`). See ``events.py`` for the handler contract."""
+"""vipcall's own ARI client.
+
+* ``transport.py``: :class:`AriTransport`, how a request travels (HTTP session, REST over
+  the events websocket with HTTP fallback, request/response correlation) and how its
+  answer becomes a result or an error (``errors.py``);
+* ``client.py``: :class:`AriClient`, the transport plus one method per ARI endpoint;
+* ``events.py``: :class:`EventStream`, the supervised event websocket (handler contract
+  there);
+* ``codec.py``: JSON decoding/encoding; ``models.py``: typed shapes of ARI JSON.
+"""
 
 from .client import AriClient
 from .errors import AriConflict, AriError, AriNotFound, AriUnavailable
@@ -16,12 +24,14 @@ from .models import (
     Playback,
     StoredRecording,
 )
+from .transport import AriTransport
 
 __all__ = [
     "AriClient",
     "AriConflict",
     "AriError",
     "AriNotFound",
+    "AriTransport",
     "AriUnavailable",
     "AsteriskInfo",
     "Bridge",

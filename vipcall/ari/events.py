@@ -26,11 +26,12 @@ Contract of :meth:`EventStream.run(handler, on_connect)`:
 REST over this websocket (client built with ``rest_over_websocket=True``, the default):
 on each connect the stream probes Asterisk with ``GET asterisk/ping`` over the socket
 (in the background: ``on_connect`` may start meanwhile, its requests use HTTP until the
-probe answers). If it answers, :attr:`AriClient.ws_transport` is set and the client's
-requests travel over this socket; ``RESTResponse`` messages are handed to the client,
-never to ``handler`` and never buffered behind ``on_connect``. When the socket closes the
-transport is detached first (new requests use HTTP) and every request still waiting
-fails with :class:`~vipcall.ari.errors.AriUnavailable`. A server that does not answer
+probe answers). If it answers, the stream attaches the socket to its client
+(:meth:`AriTransport.attach_websocket`) and the client's requests travel over it;
+``RESTResponse`` messages are handed to the client, never to ``handler`` and never
+buffered behind ``on_connect``. When the socket closes the transport is detached first
+(:meth:`AriTransport.detach_websocket`: new requests use HTTP) and every request still
+waiting fails with :class:`~vipcall.ari.errors.AriUnavailable`. A server that does not answer
 the probe (Asterisk before 22.4) keeps HTTP for that connection.
 
 Cheap intake: ``skip_types`` names event types the app never uses (e.g.
@@ -55,8 +56,9 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from .client import AriClient, WsRestTransport, _loads
+from .codec import loads
 from .models import Event
+from .transport import AriTransport, WsRestTransport
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ class EventStream:
 
     def __init__(
         self,
-        client: AriClient,
+        client: AriTransport,
         *,
         subscribe_all: bool = False,
         backoff_initial: float = 0.2,
@@ -151,7 +153,7 @@ class EventStream:
         log.debug("ARI: REST over websocket probe: %s", response.get("status_code"))
         if wst.closed or self._ws is not wst.ws:
             return
-        client.ws_transport = wst
+        client.attach_websocket(wst)
         log.info("ARI: REST requests go over the events websocket")
 
     def stop(self) -> None:
@@ -284,7 +286,7 @@ class EventStream:
                     if skipping and type(data) is str and self._skipped(data):
                         continue
                     try:
-                        event = _loads(data)
+                        event = loads(data)
                     except ValueError:
                         log.warning("ARI events: undecodable message dropped")
                         continue
@@ -312,9 +314,7 @@ class EventStream:
             self.ready.clear()
             self._ws = None
             if wst is not None:
-                if client.ws_transport is wst:
-                    client.ws_transport = None  # new requests: HTTP
-                wst.fail_all(_close_reason(ws))
+                client.detach_websocket(wst, _close_reason(ws))  # new requests: HTTP
             if probe is not None and not probe.done():
                 probe.cancel()
             if reconcile is not None and not reconcile.done():

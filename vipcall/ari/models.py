@@ -11,6 +11,10 @@ from typing import Any, TypedDict
 
 
 class CallerId(TypedDict, total=False):
+    """ARI JSON shape of a channel's ``caller``/``connected`` party (Asterisk's
+    ``CallerID`` object). Not the call layer's presentation: that is
+    :class:`vipcall.routing.decisions.Presentation`."""
+
     name: str
     number: str
 
@@ -24,6 +28,10 @@ class DialplanCEP(TypedDict, total=False):
 
 
 class Channel(TypedDict, total=False):
+    """ARI JSON shape of a channel as Asterisk sends it (REST answers, ``channel`` in
+    events). Not the call layer's channel object: that is
+    :class:`vipcall.calls.channel.CallChannel`, a façade over one of these."""
+
     id: str
     name: str
     state: str  # Down, Rsrved, OffHook, Dialing, Ring, Ringing, Up, Busy, ...
