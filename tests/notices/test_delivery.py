@@ -344,3 +344,35 @@ async def test_kannel_adapter_accepts_and_refuses(kannel_chain: KannelChain) -> 
         await bad.send("+358409998877", "hello")
     with pytest.raises(ValueError, match="VIPCALL_SMS_URL"):
         KannelSms("ftp://x", "u", "p", LISTEN)
+
+
+async def test_the_worker_outlives_lost_database_connections(
+    store: DbCallStore,
+    users: Users,
+    database_url: str,
+    pool: asyncpg.Pool,
+    kannel_chain: KannelChain,
+    smtp: SmtpServer,
+) -> None:
+    org = await users.org()
+    user = await users.user(org)
+    own_pool = await create_pool(database_url)
+    w = worker(own_pool, kannel_chain, smtp.port)
+    w.start()
+    try:
+        await asyncio.sleep(0.3)  # the slots have connections now
+        killed = await pool.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert killed >= 1  # the worker's connections among them
+        message_id = await store.save_message(user["id"], CALLER, user["mobile"], b"RIFF", 1000)
+
+        async def sent() -> bool:
+            return (await notices(pool, message_id))[0]["state"] == "sent"
+
+        assert await until(sent)
+        assert all(not t.done() for t in w._tasks)
+    finally:
+        await w.stop()
+        await own_pool.close()

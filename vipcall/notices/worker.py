@@ -158,7 +158,7 @@ class NoticeWorker:
         while not self._stopping.is_set():
             try:
                 await self.run_once()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except Exception as exc:  # the database away, or a bug: log, keep the slot alive
                 log.warning("notice queue unavailable: %s: %s", type(exc).__name__, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.poll_interval)
