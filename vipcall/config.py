@@ -90,10 +90,17 @@ class Settings:
     # Metrics / HTTP
     http_host: str = "127.0.0.1"
     http_port: int = 9108
+    # Where Asterisk fetches greetings, names and messages from the app (/media/...);
+    # empty: http://<http_host>:<http_port>.
+    media_base_url: str = ""
 
     # Where runtime state lives (ARI password, app pid); always absolute.
     state_dir: Path = field(default_factory=default_state_dir)
     log_level: str = "INFO"
+
+    @property
+    def media_url(self) -> str:
+        return self.media_base_url or f"http://{self.http_host}:{self.http_port}"
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from vipcall.calls.media import MediaKind
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Subscriber
 
@@ -44,7 +45,13 @@ class MailboxStore(Protocol):
     ) -> int: ...
 
 
-class CallStore(RoutingStore, PresenceStore, MailboxStore, Protocol):
+class MediaSource(Protocol):
+    """Audio kept in the database, served to Asterisk over HTTP (:mod:`vipcall.calls.media`)."""
+
+    async def audio(self, kind: MediaKind, owner: int) -> bytes | None: ...
+
+
+class CallStore(RoutingStore, PresenceStore, MailboxStore, MediaSource, Protocol):
     """Everything the call flows read and write; :class:`vipcall.store.calls.DbCallStore`
     is the PostgreSQL implementation."""
 
@@ -60,6 +67,8 @@ class CallContext:
     language: str = "fi"
     """Spoken when the call is about no user."""
     menu_timeout: float = 6.0
+    media_url: str = "http://127.0.0.1:9108"
+    """Base URL of the app's HTTP endpoint Asterisk fetches stored audio from."""
     softphone_reachable: Callable[[str], bool] | None = None
     """Whether a softphone endpoint has a contact to ring (``None``: ring every one);
     :class:`vipcall.service.endpoints.SoftphoneStates` in the app."""

@@ -1,4 +1,6 @@
-"""The service's own HTTP endpoints: Prometheus ``/metrics`` and ``/health``."""
+"""The service's own HTTP endpoints: Prometheus ``/metrics``, ``/health`` and the stored
+audio Asterisk plays (``/media/<kind>/<owner>-<version>.wav``, see
+:mod:`vipcall.calls.media`)."""
 
 from __future__ import annotations
 
@@ -6,9 +8,11 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vipcall.ari import EventStream
+from vipcall.calls.context import MediaSource
+from vipcall.calls.media import MediaKind, parse_media_key
 
 
-def http_app(stream: EventStream) -> web.Application:
+def http_app(stream: EventStream, media: MediaSource | None = None) -> web.Application:
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -16,7 +20,26 @@ def http_app(stream: EventStream) -> web.Application:
         up = stream.ready.is_set()
         return web.json_response({"ari": "up" if up else "down"}, status=200 if up else 503)
 
+    async def audio(request: web.Request) -> web.Response:
+        try:
+            kind = MediaKind(request.match_info["kind"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        key = parse_media_key(request.match_info["key"])
+        if media is None or key is None:
+            raise web.HTTPNotFound()
+        data = await media.audio(kind, key[0])
+        if data is None:
+            raise web.HTTPNotFound()
+        # One URL is one version of the audio: it may be cached for as long as it is used.
+        return web.Response(
+            body=data,
+            content_type="audio/x-wav",
+            headers={"Cache-Control": "private, max-age=86400"},
+        )
+
     app = web.Application()
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/health", health)
+    app.router.add_get("/media/{kind}/{key}.wav", audio)
     return app

@@ -40,6 +40,7 @@ def call_context(settings: Settings, store: DbCallStore) -> CallContext:
         db_timeout=settings.db_timeout,
         max_message_seconds=settings.max_message_seconds,
         menu_timeout=settings.menu_timeout,
+        media_url=settings.media_url,
     )
 
 
@@ -52,7 +53,7 @@ async def serve(settings: Settings) -> None:
     )
     # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
     stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
-    runner = web.AppRunner(http_app(stream))
+    runner = web.AppRunner(http_app(stream, app.ctx.store))
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
     log.info(

@@ -17,6 +17,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vipcall import directory
+from vipcall.calls.media import MediaKind
 from vipcall.db.engine import session_factory, transaction
 from vipcall.db.queries import (
     FORWARDING_FACTS,
@@ -88,6 +89,12 @@ ONE_USER = numbered(
     "user",
 )
 REACH = numbered(FORWARDING_REACH, "start", "now")
+
+_AUDIO = {
+    MediaKind.GREETING: "SELECT greeting_audio FROM voicemail_settings WHERE user_id = $1",
+    MediaKind.NAME: "SELECT name_audio FROM voicemail_settings WHERE user_id = $1",
+    MediaKind.MESSAGE: "SELECT audio FROM voicemail_messages WHERE id = $1 AND NOT deleted",
+}
 
 # One statement stores the message and enqueues its notices (vipcall.notices), so a message
 # is never without its notices and sending them never delays the message. Which notices is
@@ -220,6 +227,11 @@ class DbCallStore:
             DEFAULT_NOTIFY_BY,
         )
         return int(message_id)
+
+    async def audio(self, kind: MediaKind, owner: int) -> bytes | None:
+        """Stored audio by kind: a user's greeting or name, or a message."""
+        data: bytes | None = await self.pool.fetchval(_AUDIO[kind], owner)
+        return data
 
     # Writes go through the directory service layer, shared with the CLI and the web API.
 
