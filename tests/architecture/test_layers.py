@@ -22,6 +22,9 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.presence",
         "vipcall.routing",
         "vipcall.voicemail.naming",
+        "vipcall.voicemail.limits",
+        "vipcall.voicemail.greeting",
+        "vipcall.voicemail.menu",
         "vipcall.notices.rules",
         "vipcall.prompts",
         "vipcall.config",
@@ -51,6 +54,8 @@ PURE = (
     "vipcall.numbers",
     "vipcall.voicemail.naming",
     "vipcall.notices.rules",
+    "vipcall.voicemail.limits",
+    "vipcall.voicemail.menu",
 )
 
 
