@@ -24,6 +24,13 @@ class RoutingStore(Protocol):
     async def user(self, user_id: int) -> Subscriber | None: ...
 
 
+class StoppedCalls(Protocol):
+    """Remembers calls the absence notice or the red-landline rule kept from ringing (what
+    "repeat caller breaks through" counts)."""
+
+    async def note_stopped_call(self, user_id: int, caller: str) -> None: ...
+
+
 class PresenceStore(Protocol):
     """Writes what self-service by phone changes."""
 
@@ -51,7 +58,7 @@ class MediaSource(Protocol):
     async def audio(self, kind: MediaKind, owner: int) -> bytes | None: ...
 
 
-class CallStore(RoutingStore, PresenceStore, MailboxStore, MediaSource, Protocol):
+class CallStore(RoutingStore, StoppedCalls, PresenceStore, MailboxStore, MediaSource, Protocol):
     """Everything the call flows read and write; :class:`vipcall.store.calls.DbCallStore`
     is the PostgreSQL implementation."""
 

@@ -228,6 +228,11 @@ class DbCallStore:
         )
         return int(message_id)
 
+    async def note_stopped_call(self, user_id: int, caller: str) -> None:
+        await self.pool.execute(
+            "INSERT INTO stopped_calls (user_id, caller_number) VALUES ($1, $2)", user_id, caller
+        )
+
     async def audio(self, kind: MediaKind, owner: int) -> bytes | None:
         """Stored audio by kind: a user's greeting or name, or a message."""
         data: bytes | None = await self.pool.fetchval(_AUDIO[kind], owner)
