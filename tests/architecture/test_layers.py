@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.voicemail.greeting",
         "vipcall.voicemail.menu",
         "vipcall.notices.rules",
+        "vipcall.absence.rules",
         "vipcall.prompts",
         "vipcall.config",
         "vipcall.metrics",
@@ -37,6 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     # capabilities: one folder each, its flow over the call core
     (
         "vipcall.selfservice",
+        "vipcall.absence",
         "vipcall.voicemail",
         "vipcall.notices",
         "vipcall.transfer",
@@ -56,6 +58,7 @@ PURE = (
     "vipcall.notices.rules",
     "vipcall.voicemail.limits",
     "vipcall.voicemail.menu",
+    "vipcall.absence.rules",
 )
 
 

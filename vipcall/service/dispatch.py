@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from vipcall.absence import flow as absence
 from vipcall.calls import outcomes, route
 from vipcall.calls.channel import CallChannel
 from vipcall.calls.context import CallContext
 from vipcall.calls.entry import Entry, NewCallEntry, UnansweredEntry, UnknownEntry
 from vipcall.calls.route import Routed
 from vipcall.routing.decisions import (
+    AbsenceNotice,
     ActivityMenu,
     Announce,
     Cause,
@@ -42,6 +44,7 @@ DECISIONS: Mapping[type, Flow] = {
     Voicemail: voicemail.deposit,
     Feature: selfservice.feature,
     ActivityMenu: selfservice.activity_menu_call,
+    AbsenceNotice: absence.absence_notice,
 }
 
 
