@@ -10,6 +10,7 @@ from typing import Protocol
 from vipcall.calls.media import MediaKind
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Subscriber
+from vipcall.store.mailbox import MailboxProfile
 
 
 class RoutingStore(Protocol):
@@ -52,13 +53,21 @@ class MailboxStore(Protocol):
     ) -> int: ...
 
 
+class MailboxProfiles(Protocol):
+    """Reads what leaving a message needs (:mod:`vipcall.store.mailbox`)."""
+
+    async def mailbox_profile(self, user_id: int) -> MailboxProfile | None: ...
+
+
 class MediaSource(Protocol):
     """Audio kept in the database, served to Asterisk over HTTP (:mod:`vipcall.calls.media`)."""
 
     async def audio(self, kind: MediaKind, owner: int) -> bytes | None: ...
 
 
-class CallStore(RoutingStore, StoppedCalls, PresenceStore, MailboxStore, MediaSource, Protocol):
+class CallStore(
+    RoutingStore, StoppedCalls, PresenceStore, MailboxStore, MailboxProfiles, MediaSource, Protocol
+):
     """Everything the call flows read and write; :class:`vipcall.store.calls.DbCallStore`
     is the PostgreSQL implementation."""
 

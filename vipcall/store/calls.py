@@ -33,6 +33,7 @@ from vipcall.presence.activity import activity_in_effect, red_chain_end, schedul
 from vipcall.presence.forwarding import next_hops_now
 from vipcall.presence.model import Activity, Role
 from vipcall.routing.snapshot import Organization, Subscriber
+from vipcall.store.mailbox import MailboxProfile, mailbox_profile
 
 _USER_SQL = (
     """
@@ -227,6 +228,10 @@ class DbCallStore:
             DEFAULT_NOTIFY_BY,
         )
         return int(message_id)
+
+    async def mailbox_profile(self, user_id: int) -> MailboxProfile | None:
+        """What leaving a message in the user's mailbox needs (:mod:`vipcall.store.mailbox`)."""
+        return await mailbox_profile(self.pool, user_id)
 
     async def note_stopped_call(self, user_id: int, caller: str) -> None:
         await self.pool.execute(
