@@ -10,10 +10,13 @@ from vipcall.routing.snapshot import Trunk
 
 @dataclass(frozen=True, slots=True)
 class NewCallEntry:
-    """``in,<trunk>[,<softphone endpoint>]``: a call just entered the service."""
+    """``in,<trunk>[,<softphone endpoint>[,<Diversion>,<History-Info>]]``: a call just
+    entered the service. The headers are as the trunk sent them, commas written ``|``."""
 
     trunk: Trunk
     softphone: str | None = None
+    diversion: str | None = None
+    history_info: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,9 @@ def parse_entry(args: list[str]) -> Entry:
     match args:
         case ["in", trunk, *rest] if trunk in Trunk.__members__.values():
             softphone = rest[0] if rest and rest[0] and trunk == Trunk.SOFTPHONE else None
-            return NewCallEntry(Trunk(trunk), softphone)
+            diversion = rest[1] if len(rest) > 1 and rest[1] else None
+            history = rest[2] if len(rest) > 2 and rest[2] else None
+            return NewCallEntry(Trunk(trunk), softphone, diversion, history)
         case ["dialed", status, user, *rest]:
             called = rest[0] if rest and rest[0] else None
             user_id = int(user) if user.isdigit() else None

@@ -23,7 +23,9 @@ from vipcall.routing.rules import (
     after_ringing_without_state,
     inbound_caller_id,
     route_call,
+    voicemail_number_lookup,
 )
+from vipcall.routing.diversion import diverting_number
 from vipcall.routing.snapshot import NewCall, Subscriber, Trunk
 
 
@@ -65,13 +67,20 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
         ch.exten,
         short_number(ch.exten, ctx.region),
         ch.caller,
-    )
+        diverting_number(
+            entry.diversion, entry.history_info, target=ctx.policy.voicemail_number,
+            region=ctx.region,
+        ),
+    )  # fmt: skip
     # A softphone is identified by its authenticated endpoint alone: the number it puts in
     # From is its own to choose and must not make it someone else.
     claimed = None if entry.trunk == Trunk.SOFTPHONE else call.caller
     try:
         caller, callee = await asyncio.wait_for(
-            ctx.store.parties(claimed, entry.softphone, call.dialled), ctx.db_timeout
+            ctx.store.parties(
+                claimed, entry.softphone, voicemail_number_lookup(call, ctx.policy)
+            ),
+            ctx.db_timeout,
         )
     except Exception as exc:  # noqa: BLE001 - any DB trouble: the call must still ring
         FAIL_OPEN.labels(reason=type(exc).__name__).inc()
@@ -83,6 +92,9 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
     if callee is not None:
         callee = reachable_only(callee, ctx.softphone_reachable)
     decision = route_call(call, caller, callee, ctx.policy)
+    if call.diverted_from is not None and call.dialled == ctx.policy.voicemail_number:
+        # A diverted call's message was meant for the number it was diverted from.
+        call = replace(call, dialled=call.diverted_from)
     DECISION_SECONDS.observe(time.perf_counter() - started)
     # The caller as the rung party sees them: a caller ID that is not a number is
     # "anonymous" here as on the handset.

@@ -115,4 +115,15 @@ class ActivityMenu:
     user_id: int
 
 
-Decision = Ring | Voicemail | AbsenceNotice | Announce | Hangup | Feature | ActivityMenu
+@dataclass(frozen=True, slots=True)
+class ListenMailbox:
+    """The listening number's menu (:mod:`vipcall.voicemail.listen`) for the mailbox of
+    ``user_id``; ``None``: the caller is not known as a user and is asked for a mailbox
+    number and its PIN."""
+
+    user_id: int | None
+
+
+Decision = (
+    Ring | Voicemail | AbsenceNotice | Announce | Hangup | Feature | ActivityMenu | ListenMailbox
+)

@@ -19,6 +19,7 @@ from vipcall.routing.decisions import (
     Feature,
     Handset,
     Hangup,
+    ListenMailbox,
     Presentation,
     Pstn,
     Ring,
@@ -63,9 +64,7 @@ def route_call(
             return ActivityMenu(caller.id)
         return Announce("not-service-user", Cause.NORMAL)
     if call.dialled == policy.voicemail_number:
-        # Listening to voicemail comes with the voicemail issue; say so rather than
-        # sending the call out to the PSTN.
-        return Announce("service-unavailable", Cause.FAILURE)
+        return route_voicemail_number(call, caller if own else None, callee)
     if caller is not None and own:
         request = parse_feature_code(call.raw)
         if request is not None:
@@ -111,6 +110,54 @@ def route_inbound(
         return Announce("user-cannot-be-reached", Cause.UNREACHABLE)
     return ring_user(callee, policy, caller_id)
 
+
+def voicemail_number_lookup(call: NewCall, policy: Policy) -> str | None:
+    """Whose state a call to the voicemail number needs besides the caller's: the user the
+    call was diverted from, else (a call from outside) the user whose number is the caller
+    ID. Other calls: the user of the dialled number."""
+    if call.dialled != policy.voicemail_number:
+        return call.dialled
+    return call.diverted_from or call.caller
+
+
+def route_voicemail_number(
+    call: NewCall, caller: Subscriber | None, mailbox_user: Subscriber | None
+) -> Decision:
+    """A call to the voicemail number (+358 40 1621485).
+
+    - Diverted to it from a user's number (the mobile core's own forwarding on no reply or
+      unreachable, named in a Diversion or History-Info header): the caller leaves a
+      message in that user's mailbox (a user without voicemail: "cannot be reached"). A
+      diverted call for a number that is no user's is not in use (cause 1).
+    - Else the caller ID picks the mailbox: the user's own call (handset or softphone), or
+      a call from outside whose caller ID is a user's landline (a desk phone calls in
+      through the PSTN). A mobile number from outside is not trusted as the user.
+    - Anyone else is asked for a mailbox number and its PIN (``ListenMailbox(None)``).
+
+    ``caller`` is the calling user on their own phone (``None`` otherwise);
+    ``mailbox_user`` the user :func:`voicemail_number_lookup` named.
+    """
+    if call.diverted_from is not None:
+        if mailbox_user is None or not mailbox_user.owns(call.diverted_from):
+            return Announce("number-not-in-use", Cause.UNALLOCATED)
+        if not mailbox_user.voicemail_enabled:
+            return Announce("user-cannot-be-reached", Cause.UNREACHABLE)
+        return Voicemail(mailbox_user.id, reason=DIVERTED)
+    if caller is not None:
+        return ListenMailbox(caller.id)
+    if (
+        mailbox_user is not None
+        and call.trunk == Trunk.PSTN
+        and call.caller is not None
+        and call.caller == mailbox_user.landline
+    ):
+        return ListenMailbox(mailbox_user.id)
+    return ListenMailbox(None)
+
+
+#: A call the network diverted to the voicemail number from a user's number (the user's
+#: phone did not answer or could not be reached): a message, no key 2.
+DIVERTED = "diverted"
 
 #: The reasons a routing rule (not an unanswered call) sent a caller to voicemail: key 2
 #: ("reach the person anyway") is offered only after these.

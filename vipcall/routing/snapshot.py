@@ -103,3 +103,6 @@ class NewCall:
     """A short or emergency number (112, 116117) as dialled: not E.164, still callable."""
     caller_sent: str | None = None
     """The caller ID as it arrived, before normalising; ``None``: it arrived as ``caller``."""
+    diverted_from: str | None = None
+    """The number the network diverted this call from (SIP Diversion / History-Info, see
+    :func:`vipcall.routing.diversion.diverting_number`), E.164; ``None``: not diverted."""
