@@ -18,6 +18,7 @@ from vipcall.calls.entry import NewCallEntry, UnansweredEntry
 from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
 from vipcall.numbers import short_number, try_normalize
 from vipcall.routing.decisions import Decision
+from vipcall.routing.diversion import diverting_number
 from vipcall.routing.rules import (
     after_ringing,
     after_ringing_without_state,
@@ -25,7 +26,6 @@ from vipcall.routing.rules import (
     route_call,
     voicemail_number_lookup,
 )
-from vipcall.routing.diversion import diverting_number
 from vipcall.routing.snapshot import NewCall, Subscriber, Trunk
 
 
@@ -77,9 +77,7 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
     claimed = None if entry.trunk == Trunk.SOFTPHONE else call.caller
     try:
         caller, callee = await asyncio.wait_for(
-            ctx.store.parties(
-                claimed, entry.softphone, voicemail_number_lookup(call, ctx.policy)
-            ),
+            ctx.store.parties(claimed, entry.softphone, voicemail_number_lookup(call, ctx.policy)),
             ctx.db_timeout,
         )
     except Exception as exc:  # noqa: BLE001 - any DB trouble: the call must still ring
