@@ -23,6 +23,7 @@ from vipcall.service.logs import configure_logging
 from vipcall.service.provisioning import Provisioner
 from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
+from vipcall.store.mailbox import expire_periodically
 from vipcall.store.pool import create_pool
 
 log = logging.getLogger("vipcall.app")
@@ -71,12 +72,14 @@ async def serve(settings: Settings) -> None:
     syncer = asyncio.create_task(app.keep_in_sync(settings.sync_interval))
     notices = NoticeWorker.from_settings(pool, settings)  # new-message SMS/email queue
     notices.start()
+    expiry = asyncio.create_task(expire_periodically(pool))  # old voicemail messages
     try:
         await stop.wait()
     finally:
         log.info("stopping")
         stream.stop()
         syncer.cancel()
+        expiry.cancel()
         await notices.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(events, 5)
