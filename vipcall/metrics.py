@@ -35,3 +35,7 @@ PROVISIONING_FAILURES = Counter(
     "Objects Asterisk refused during a provisioning round (pushed again next round), by kind",
     ["kind"],
 )
+MAILBOX_LOGIN_FAILURES = Counter(
+    "vipcall_mailbox_login_failures_total",
+    "Wrong mailbox number or PIN at the listening number (three in a row hang up)",
+)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vipcall.calls.media import MediaKind
+from vipcall.directory.voicemail import AudioKind
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Subscriber
 from vipcall.store.mailbox import MailboxProfile
+from vipcall.voicemail.menu import Message
 
 
 class RoutingStore(Protocol):
@@ -65,8 +67,41 @@ class MediaSource(Protocol):
     async def audio(self, kind: MediaKind, owner: int) -> bytes | None: ...
 
 
+class ListeningStore(Protocol):
+    """The listening number's mailbox access (:mod:`vipcall.store.listening`)."""
+
+    async def mailbox_messages(self, user_id: int) -> tuple[list[Message], str]: ...
+
+    async def message_counts(self, user_id: int) -> tuple[int, int]: ...
+
+    async def mark_heard(self, user_id: int, message_id: int) -> None: ...
+
+    async def mark_saved(self, user_id: int, message_id: int) -> None: ...
+
+    async def mark_deleted(self, user_id: int, message_id: int) -> None: ...
+
+    async def mailbox_owner(self, number: str) -> int | None: ...
+
+    async def check_pin(self, user_id: int, pin: str) -> bool: ...
+
+    async def log_login_failure(self, user_id: int | None, caller: str | None) -> None: ...
+
+    async def change_pin(self, user_id: int, pin: str) -> None: ...
+
+    async def store_recording(self, user_id: int, kind: AudioKind, wav: bytes) -> None: ...
+
+    async def delete_recording(self, user_id: int, kind: AudioKind) -> bool: ...
+
+
 class CallStore(
-    RoutingStore, StoppedCalls, PresenceStore, MailboxStore, MailboxProfiles, MediaSource, Protocol
+    RoutingStore,
+    StoppedCalls,
+    PresenceStore,
+    MailboxStore,
+    MailboxProfiles,
+    MediaSource,
+    ListeningStore,
+    Protocol,
 ):
     """Everything the call flows read and write; :class:`vipcall.store.calls.DbCallStore`
     is the PostgreSQL implementation."""

@@ -21,11 +21,13 @@ from vipcall.routing.decisions import (
     Cause,
     Feature,
     Hangup,
+    ListenMailbox,
     Ring,
     Voicemail,
 )
 from vipcall.selfservice import flow as selfservice
 from vipcall.voicemail import deposit as voicemail
+from vipcall.voicemail import listen, mwi
 
 Flow = Callable[[CallChannel, CallContext, Routed], Awaitable[str]]
 Router = Callable[[CallChannel, CallContext, Any], Awaitable[Routed | str]]
@@ -45,7 +47,12 @@ DECISIONS: Mapping[type, Flow] = {
     Feature: selfservice.feature,
     ActivityMenu: selfservice.activity_menu_call,
     AbsenceNotice: absence.absence_notice,
+    ListenMailbox: listen.listen,
 }
+
+#: Decisions after which a message may have been left: the mailbox's waiting indicator is
+#: published once the flow is over (:mod:`vipcall.voicemail.mwi`).
+LEAVES_MESSAGES = (Voicemail, AbsenceNotice)
 
 
 async def run(ch: CallChannel, ctx: CallContext, entry: Entry) -> str:
@@ -64,4 +71,8 @@ async def run(ch: CallChannel, ctx: CallContext, entry: Entry) -> str:
         ch.log.error("cannot execute %s", routed.decision)
         await ch.hangup(Cause.FAILURE)
         return "error"
-    return await flow(ch, ctx, routed)
+    try:
+        return await flow(ch, ctx, routed)
+    finally:
+        if isinstance(routed.decision, LEAVES_MESSAGES):
+            await mwi.refresh(ch.ari, ctx.store, routed.decision.user_id)

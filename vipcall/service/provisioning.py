@@ -26,6 +26,7 @@ from vipcall.calls.dialplan import dial_string
 from vipcall.metrics import PROVISIONING_FAILURES
 from vipcall.routing.decisions import Handset
 from vipcall.service.endpoints import SoftphoneStates
+from vipcall.voicemail.mwi import softphone_mailbox
 
 log = logging.getLogger("vipcall.provisioning")
 
@@ -63,6 +64,8 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
             # Calls from the softphone show the owner's number whatever its From says.
             "callerid": f"<{account.mobile}>",
             "trust_id_inbound": "no",
+            # Message waiting indicator (vipcall.voicemail.mwi): unsolicited NOTIFYs.
+            **({"mailboxes": box} if (box := softphone_mailbox(ep)) else {}),
             # No set_var: on an update ARI merges the existing endpoint's fields, where
             # set_var reads back as a field named after the variable (VIP_TRUNK), which
             # Asterisk then refuses ("Could not find option ... named 'VIP_TRUNK'"). The

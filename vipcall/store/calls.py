@@ -33,6 +33,7 @@ from vipcall.presence.activity import activity_in_effect, red_chain_end, schedul
 from vipcall.presence.forwarding import next_hops_now
 from vipcall.presence.model import Activity, Role
 from vipcall.routing.snapshot import Organization, Subscriber
+from vipcall.store.listening import ListeningQueries
 from vipcall.store.mailbox import MailboxProfile, mailbox_profile
 
 _USER_SQL = (
@@ -175,7 +176,7 @@ def _subscriber(
     )
 
 
-class DbCallStore:
+class DbCallStore(ListeningQueries):
     """The call flows' storage (:class:`vipcall.calls.context.CallStore`) in PostgreSQL."""
 
     def __init__(self, pool: asyncpg.Pool, engine: AsyncEngine) -> None:
