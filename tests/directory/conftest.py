@@ -1,5 +1,5 @@
-"""Database fixtures for directory tests: one migrated throwaway database per test session
-(dropped at the end), emptied before each test.
+"""Session fixtures for directory tests; the database itself comes from tests/conftest.py
+(one migrated throwaway database per test session, emptied before each test).
 
 Test modules here declare ``pytestmark = pytest.mark.asyncio(loop_scope="session")``: the
 fixtures' asyncpg connections belong to the session event loop."""
@@ -10,33 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from harness.db import drop_database, fresh_database
-from vipcall.db.engine import create_engine, session_factory
-from vipcall.db.models import Base
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = await fresh_database("vipcall_test")
-    try:
-        yield url
-    finally:
-        await drop_database(url)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(database_url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    async with eng.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    try:
-        yield eng
-    finally:
-        await eng.dispose()
+from vipcall.db.engine import session_factory
 
 
 @pytest.fixture

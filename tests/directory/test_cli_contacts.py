@@ -30,12 +30,7 @@ MATTI = "fi0401234568@taipalsaari.fi"
 LIISA_MOBILE = "050 123 4569"
 
 
-class Cli(support_cli.Cli):
-    async def ok(self, *argv: str) -> str:
-        code, out, err = await self(*argv)
-        assert code == 0, err
-        assert err == ""
-        return out
+Cli = support_cli.Cli
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -45,12 +40,7 @@ async def cli(database_url: str, engine: AsyncEngine, capsys: pytest.CaptureFixt
     return c
 
 
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("vipcall: error: "), err
-    assert "Traceback" not in err
-    return lines[0]
+one_error_line = support_cli.one_error_line
 
 
 async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:

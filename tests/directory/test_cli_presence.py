@@ -40,12 +40,6 @@ class Cli(support_cli.Cli):
         assert out.strip().isdigit(), out
         return out.strip()
 
-    async def ok(self, *argv: str) -> str:
-        code, out, err = await self(*argv)
-        assert code == 0, err
-        assert err == ""
-        return out
-
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def cli(database_url: str, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]) -> Cli:
@@ -55,12 +49,7 @@ async def cli(database_url: str, engine: AsyncEngine, capsys: pytest.CaptureFixt
     return c
 
 
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("vipcall: error: "), err
-    assert "Traceback" not in err
-    return lines[0]
+one_error_line = support_cli.one_error_line
 
 
 async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Real parts for the notice tests: a migrated throwaway PostgreSQL database (one per
-session, emptied before each test), Debian's Kannel (bearerbox + smsbox + fakesmsc) on
-loopback, and an aiosmtpd SMTP server on loopback that keeps what arrived.
+"""Real parts for the notice tests: the throwaway PostgreSQL database of tests/conftest.py,
+Debian's Kannel (bearerbox + smsbox + fakesmsc) on loopback, and an aiosmtpd SMTP server on
+loopback that keeps what arrived.
 
 Test modules declare ``pytestmark = pytest.mark.asyncio(loop_scope="session")``."""
 
@@ -15,34 +15,10 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import harness.kannel as kannel
-from harness.db import drop_database, fresh_database
 from harness.sandbox import unavailable
 from tests.notices.parts import SmtpServer, Users, wav
-from vipcall.db.engine import create_engine
-from vipcall.db.models import Base
 from vipcall.store.calls import DbCallStore
 from vipcall.store.pool import create_pool
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def database_url() -> AsyncIterator[str]:
-    url = await fresh_database("vipcall_notices")
-    try:
-        yield url
-    finally:
-        await drop_database(url)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(database_url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    async with eng.begin() as conn:
-        await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    try:
-        yield eng
-    finally:
-        await eng.dispose()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -23,3 +23,19 @@ class Cli:
         code = await asyncio.to_thread(main, ["--database-url", self.url, *argv])
         out, err = self.capsys.readouterr()
         return code, out, err
+
+    async def ok(self, *argv: str) -> str:
+        """stdout of a command that must succeed without a word on stderr."""
+        code, out, err = await self(*argv)
+        assert code == 0, err
+        assert err == ""
+        return out
+
+
+def one_error_line(err: str) -> str:
+    """The CLI's one-line error (and nothing else on stderr)."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("vipcall: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
