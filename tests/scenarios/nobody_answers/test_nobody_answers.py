@@ -11,12 +11,15 @@ import pytest
 
 from harness.app import eventually
 from tests.support.people import messages_of
+from tests.support.voicemail import default_greeting_seconds
 
 
 def speaking_caller(parties, dialled: str):  # type: ignore[no-untyped-def]
-    """Sends audio from the answer on (greeting ~5 s, then the message) and hangs up
-    about five seconds into the message, while it is still being recorded."""
-    return parties.external_caller("+358501110005", dialled, "uac_message.xml", hold="10000")
+    """Sends audio from the answer on (the greeting speaks the dialled number, then the
+    message) and hangs up about five seconds into the message, while it is still being
+    recorded."""
+    hold = int((default_greeting_seconds(dialled) + 5.0) * 1000)
+    return parties.external_caller("+358501110005", dialled, "uac_message.xml", hold=str(hold))
 
 
 async def assert_message_stored(database: str, user_id: int, called: str) -> None:
@@ -25,7 +28,7 @@ async def assert_message_stored(database: str, user_id: int, called: str) -> Non
     message = messages[0]
     assert message["caller_number"] == "+358501110005"
     assert message["called_number"] == called
-    # The caller hangs up ~10 s after the answer; the greeting and tone take ~5 s of that.
+    # The caller hangs up ~5 s after the greeting and the tone.
     assert 3000 < message["duration_ms"] < 7000, message["duration_ms"]
     with wave.open(io.BytesIO(message["audio"])) as w:
         assert w.getnframes() > 8000

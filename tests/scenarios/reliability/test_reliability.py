@@ -159,11 +159,14 @@ async def test_message_being_recorded_when_the_app_dies_is_stored_after_restart(
     org = await people.org()
     maija = await people.user(org)
     handset = await parties.handset("uas_busy.xml").start()
+    from tests.support.voicemail import default_greeting_seconds
+
+    greeting = default_greeting_seconds(maija.mobile)  # speaks the number: ~12 s
     caller = await parties.external_caller(
-        "+358501110015", maija.mobile, "uac_message.xml", hold="10000"
+        "+358501110015", maija.mobile, "uac_message.xml", hold=str(int((greeting + 5) * 1000))
     ).start()
 
-    await asyncio.sleep(7.5)  # busy -> greeting (~5 s) -> recording
+    await asyncio.sleep(greeting + 2.5)  # busy -> greeting -> recording
     vipcall.kill9()
     call = await caller.wait()
     await handset.wait()
