@@ -43,6 +43,8 @@ EXPECTED_TABLES = {
     "stopped_calls",
     "notices",
     "mailbox_login_failures",
+    # 0003: service numbers' queue
+    "service_number_calls",
 }
 
 
@@ -78,7 +80,7 @@ async def test_upgrade_downgrade_roundtrip() -> None:
         assert await _tables(url) == set()
         await migrate.upgrade_async(url)
         assert await _tables(url) == EXPECTED_TABLES
-        assert await migrate.current_revision_async(url) == "0002"  # head
+        assert await migrate.current_revision_async(url) == "0003"  # head
         assert await _diff(url) == [], "models and migrations disagree"
         # Upgrading again is a no-op.
         await migrate.upgrade_async(url)

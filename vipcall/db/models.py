@@ -51,6 +51,9 @@ LANGUAGES = ("fi", "en")
 NOTIFY_BY = ("sms", "email", "both", "none")
 GREETING_MODES = ("default", "name", "personal")
 SERVICE_NUMBER_KINDS = ("switchboard", "customer_service", "group")
+SERVICE_NUMBER_STRATEGIES = ("ring_all", "longest_idle")
+SERVICE_NUMBER_OVERFLOWS = ("number", "voicemail", "announcement")
+QUEUE_CALL_STATES = ("waiting", "offering", "connected")
 FORWARDING_KINDS = ("immediate", "activity")
 GROUP_KIND_NO_VOICEMAIL = "no_voicemail"
 NOTICE_CHANNELS = ("sms", "email")
@@ -299,7 +302,11 @@ class GroupMember(Base):
 
 class ServiceNumber(Base):
     __tablename__ = "service_numbers"
-    __table_args__ = (CheckConstraint(_in("kind", SERVICE_NUMBER_KINDS), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(_in("kind", SERVICE_NUMBER_KINDS), name="kind"),
+        CheckConstraint(_in("strategy", SERVICE_NUMBER_STRATEGIES), name="strategy"),
+        CheckConstraint(_in("overflow_kind", SERVICE_NUMBER_OVERFLOWS), name="overflow_kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
     organization_id: Mapped[int] = mapped_column(
@@ -310,6 +317,25 @@ class ServiceNumber(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _created_at()
+    # 0003: how calls are offered to the members (vipcall.servicenumbers.rules)
+    strategy: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="ring_all"
+    )
+    member_ring_seconds: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default="20"
+    )
+    max_wait_seconds: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default="120"
+    )
+    overflow_kind: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="announcement"
+    )
+    overflow_target: Mapped[str | None] = mapped_column(Text)
+    """A number (E.164) for ``number``, a user id for ``voicemail``, a prompt id (or none:
+    the default) for ``announcement``."""
+    announce_position: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default="false"
+    )
 
     members: Mapped[list[ServiceNumberMember]] = relationship(cascade="all, delete-orphan")
 
@@ -327,6 +353,40 @@ class ServiceNumberMember(Base):
     logged_in_changed_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+    last_call_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the member's last call through the service number ended (longest idle)."""
+
+
+class ServiceNumberCall(Base):
+    """A call to a service number in the app's hands: waiting for a member, being offered
+    to members, or connected to one. Kept here (not only in the app's memory) so a waiting
+    caller survives an app restart and any node's app can take it over."""
+
+    __tablename__ = "service_number_calls"
+    __table_args__ = (CheckConstraint(_in("state", QUEUE_CALL_STATES), name="state"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    service_number_id: Mapped[int] = mapped_column(
+        ForeignKey("service_numbers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    channel_id: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    node: Mapped[str] = mapped_column(Text, nullable=False)
+    """The Asterisk node and ARI app holding the caller's channel (``<node>/<app>``)."""
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    entered_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="waiting")
+    offered_to: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), nullable=False, server_default=text("'{}'")
+    )
+    """Members whose phones ring for this call now (busy for other queue calls)."""
+    member_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    """The member the caller is connected to."""
+    member_channel_id: Mapped[str | None] = mapped_column(Text)
+    bridge_id: Mapped[str | None] = mapped_column(Text)
 
 
 class VoicemailSettings(Base):
