@@ -17,7 +17,7 @@ from vipcall.calls.dialplan import FAIL_OPEN_CONTEXT
 from vipcall.calls.entry import NewCallEntry, UnansweredEntry
 from vipcall.metrics import DECISION_SECONDS, FAIL_OPEN
 from vipcall.numbers import short_number, try_normalize
-from vipcall.routing.decisions import Decision
+from vipcall.routing.decisions import Decision, Voicemail
 from vipcall.routing.diversion import diverting_number
 from vipcall.routing.rules import (
     after_ringing,
@@ -90,7 +90,7 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
     if callee is not None:
         callee = reachable_only(callee, ctx.softphone_reachable)
     decision = route_call(call, caller, callee, ctx.policy)
-    if call.diverted_from is not None and call.dialled == ctx.policy.voicemail_number:
+    if isinstance(decision, Voicemail) and call.diverted_from is not None:
         # A diverted call's message was meant for the number it was diverted from.
         call = replace(call, dialled=call.diverted_from)
     DECISION_SECONDS.observe(time.perf_counter() - started)
