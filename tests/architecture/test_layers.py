@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.voicemail.menu",
         "vipcall.notices.rules",
         "vipcall.absence.rules",
+        "vipcall.servicenumbers.rules",
         "vipcall.prompts",
         "vipcall.config",
         "vipcall.metrics",
@@ -59,6 +60,7 @@ PURE = (
     "vipcall.voicemail.limits",
     "vipcall.voicemail.menu",
     "vipcall.absence.rules",
+    "vipcall.servicenumbers.rules",
 )
 
 

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from vipcall.calls.channel import CallChannel
 from vipcall.calls.media import MediaKind
 from vipcall.directory.voicemail import AudioKind
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Subscriber
+from vipcall.servicenumbers.rules import Offer, QueueSettings
 from vipcall.store.mailbox import MailboxProfile
+from vipcall.store.servicenumbers import MemberLine, QueueCall, ServiceNumberInfo
 from vipcall.voicemail.menu import Message
 
 
@@ -93,8 +96,43 @@ class ListeningStore(Protocol):
     async def delete_recording(self, user_id: int, kind: AudioKind) -> bool: ...
 
 
+class ServiceNumberStore(Protocol):
+    """Service numbers and their queue (:mod:`vipcall.store.servicenumbers`)."""
+
+    async def service_number_at(self, number: str) -> int | None: ...
+
+    async def service_number(self, sn_id: int) -> ServiceNumberInfo | None: ...
+
+    async def members(self, sn_id: int, call_id: int = 0) -> list[MemberLine]: ...
+
+    async def enqueue(
+        self, sn_id: int, channel_id: str, node: str, caller: str | None
+    ) -> QueueCall: ...
+
+    async def queue_call(self, call_id: int) -> QueueCall | None: ...
+
+    async def queue_calls_on(self, node: str) -> list[QueueCall]: ...
+
+    async def claim_offer(
+        self, call: QueueCall, settings: QueueSettings, tried: frozenset[int]
+    ) -> tuple[Offer | None, list[MemberLine]]: ...
+
+    async def offer_over(self, call_id: int) -> None: ...
+
+    async def connected(
+        self, call_id: int, member_id: int, member_channel: str, bridge_id: str
+    ) -> None: ...
+
+    async def finish_queue_call(self, call_id: int) -> None: ...
+
+    async def queue_position(self, call: QueueCall) -> int: ...
+
+    async def set_service_login(self, user_id: int, sn_id: int, logged_in: bool) -> bool: ...
+
+
 class CallStore(
     RoutingStore,
+    ServiceNumberStore,
     StoppedCalls,
     PresenceStore,
     MailboxStore,
@@ -105,6 +143,15 @@ class CallStore(
 ):
     """Everything the call flows read and write; :class:`vipcall.store.calls.DbCallStore`
     is the PostgreSQL implementation."""
+
+
+class Legs(Protocol):
+    """Channels a flow originates itself (a service number's member legs): registered, the
+    app delivers their events to the flow's :class:`CallChannel` for them."""
+
+    def adopt(self, ch: CallChannel) -> None: ...
+
+    def release(self, ch: CallChannel) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +170,6 @@ class CallContext:
     softphone_reachable: Callable[[str], bool] | None = None
     """Whether a softphone endpoint has a contact to ring (``None``: ring every one);
     :class:`vipcall.service.endpoints.SoftphoneStates` in the app."""
+    legs: Legs | None = None
+    """Where a flow registers the channels it originates so their events reach it
+    (:class:`vipcall.service.stasis.StasisApp` in the app)."""

@@ -30,11 +30,21 @@ class UnansweredEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class QueuedEntry:
+    """``queued,<id>``: a service-number call (``service_number_calls`` row ``id``) a
+    restarted app takes over (:func:`vipcall.servicenumbers.flow.take_over`)."""
+
+    call_id: int
+
+    TAG = "queued"
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownEntry:
     args: tuple[str, ...]
 
 
-Entry = NewCallEntry | UnansweredEntry | UnknownEntry
+Entry = NewCallEntry | UnansweredEntry | QueuedEntry | UnknownEntry
 
 
 def parse_entry(args: list[str]) -> Entry:
@@ -48,6 +58,8 @@ def parse_entry(args: list[str]) -> Entry:
             called = rest[0] if rest and rest[0] else None
             user_id = int(user) if user.isdigit() else None
             return UnansweredEntry(status, user_id, called)
+        case ["queued", call_id] if call_id.isdigit():
+            return QueuedEntry(int(call_id))
         case _:
             return UnknownEntry(tuple(args))
 

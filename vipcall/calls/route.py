@@ -89,7 +89,16 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
         call = replace(call, caller=caller.mobile if caller is not None else None)
     if callee is not None:
         callee = reachable_only(callee, ctx.softphone_reachable)
-    decision = route_call(call, caller, callee, ctx.policy)
+    service_number = None
+    if callee is None and call.dialled is not None:
+        # No user has the number: is it a service number's? (one small extra lookup)
+        try:
+            service_number = await asyncio.wait_for(
+                ctx.store.service_number_at(call.dialled), ctx.db_timeout
+            )
+        except Exception as exc:  # noqa: BLE001 - routed as a number no one has
+            ch.log.warning("service number lookup failed (%s)", type(exc).__name__)
+    decision = route_call(call, caller, callee, ctx.policy, service_number)
     if isinstance(decision, Voicemail) and call.diverted_from is not None:
         # A diverted call's message was meant for the number it was diverted from.
         call = replace(call, dialled=call.diverted_from)

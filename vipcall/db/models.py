@@ -318,9 +318,7 @@ class ServiceNumber(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _created_at()
     # 0003: how calls are offered to the members (vipcall.servicenumbers.rules)
-    strategy: Mapped[str] = mapped_column(
-        String(16), nullable=False, server_default="ring_all"
-    )
+    strategy: Mapped[str] = mapped_column(String(16), nullable=False, server_default="ring_all")
     member_ring_seconds: Mapped[int] = mapped_column(
         SmallInteger, nullable=False, server_default="20"
     )
@@ -333,9 +331,7 @@ class ServiceNumber(Base):
     overflow_target: Mapped[str | None] = mapped_column(Text)
     """A number (E.164) for ``number``, a user id for ``voicemail``, a prompt id (or none:
     the default) for ``announcement``."""
-    announce_position: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, server_default="false"
-    )
+    announce_position: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
 
     members: Mapped[list[ServiceNumberMember]] = relationship(cascade="all, delete-orphan")
 
@@ -381,9 +377,7 @@ class ServiceNumberCall(Base):
         ARRAY(Integer), nullable=False, server_default=text("'{}'")
     )
     """Members whose phones ring for this call now (busy for other queue calls)."""
-    member_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    member_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     """The member the caller is connected to."""
     member_channel_id: Mapped[str | None] = mapped_column(Text)
     bridge_id: Mapped[str | None] = mapped_column(Text)

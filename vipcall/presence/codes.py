@@ -1,9 +1,10 @@
 """Feature codes dialled from a user's own handset or softphone.
 
 ``983`` + n (1..8) sets the activity, ``984`` + n (1..5) the role, ``987`` + number sets
-immediate forwarding and ``987`` alone clears it. Anything else starting with ``98`` is an
-invalid code: Finnish numbers start with 0, +, 00 or 1 (emergency/service), so no real
-number is taken for a code.
+immediate forwarding and ``987`` alone clears it. ``9851`` + n logs the user in to service
+number n (its id, ``vipcall service-number list``), ``9850`` + n logs them out. Anything
+else starting with ``98`` is an invalid code: Finnish numbers start with 0, +, 00 or 1
+(emergency/service), so no real number is taken for a code.
 """
 
 from __future__ import annotations
@@ -37,11 +38,21 @@ class ClearForwarding:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceLogin:
+    """Log in to (``logged_in``) or out of the service number with this id."""
+
+    service_number: int
+    logged_in: bool
+
+
+@dataclass(frozen=True, slots=True)
 class InvalidCode:
     dialled: str
 
 
-FeatureRequest = SetActivity | SetRole | SetForwarding | ClearForwarding | InvalidCode
+FeatureRequest = (
+    SetActivity | SetRole | SetForwarding | ClearForwarding | ServiceLogin | InvalidCode
+)
 
 
 def is_feature_code(dialled: str) -> bool:
@@ -68,4 +79,7 @@ def parse_feature_code(dialled: str) -> FeatureRequest | None:
         if rest.lstrip("+").isdigit():
             return SetForwarding(rest)  # validated as a number when applied
         return InvalidCode(dialled)  # 987 + garbage (*, #, letters)
+    if code == "985" and 2 <= len(rest) <= 10 and rest.isdigit() and rest[0] in "01":
+        if int(rest[1:]) > 0:
+            return ServiceLogin(int(rest[1:]), rest[0] == "1")
     return InvalidCode(dialled)

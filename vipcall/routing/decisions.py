@@ -124,6 +124,24 @@ class ListenMailbox:
     user_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceNumberCall:
+    """A call to a service number (switchboard, customer service, group): the caller waits
+    for a logged-in member (:mod:`vipcall.servicenumbers`). ``waiting_call``: a waiting
+    call taken over after an app restart (its row in ``service_number_calls``)."""
+
+    service_number_id: int
+    waiting_call: int | None = None
+
+
 Decision = (
-    Ring | Voicemail | AbsenceNotice | Announce | Hangup | Feature | ActivityMenu | ListenMailbox
+    Ring
+    | Voicemail
+    | AbsenceNotice
+    | Announce
+    | Hangup
+    | Feature
+    | ActivityMenu
+    | ListenMailbox
+    | ServiceNumberCall
 )

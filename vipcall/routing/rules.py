@@ -23,6 +23,7 @@ from vipcall.routing.decisions import (
     Presentation,
     Pstn,
     Ring,
+    ServiceNumberCall,
     Softphone,
     Target,
     Voicemail,
@@ -45,10 +46,16 @@ class Policy:
 
 
 def route_call(
-    call: NewCall, caller: Subscriber | None, callee: Subscriber | None, policy: Policy
+    call: NewCall,
+    caller: Subscriber | None,
+    callee: Subscriber | None,
+    policy: Policy,
+    service_number: int | None = None,
 ) -> Decision:
     """Where a new call goes.
 
+    A call to a service number (``service_number``: the id of the service number whose
+    number was dialled) queues for its members (:mod:`vipcall.servicenumbers`).
     A call from a user's own phone (the handset through the mobile core, or a softphone) is
     that user's own call: a feature code (``98``...) or the activity number is self-service,
     anything else an outgoing call (:func:`route_outgoing`). Any other call is for the user
@@ -65,6 +72,10 @@ def route_call(
         return Announce("not-service-user", Cause.NORMAL)
     if call.dialled == policy.voicemail_number:
         return route_voicemail_number(call, caller if own else None, callee)
+    if service_number is not None and callee is None:
+        # A service number's number (no user's): the caller queues for its members,
+        # whoever calls (a user's own call too).
+        return ServiceNumberCall(service_number)
     if caller is not None and own:
         request = parse_feature_code(call.raw)
         if request is not None:

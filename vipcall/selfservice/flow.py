@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from vipcall.calls.channel import CallChannel
-from vipcall.calls.context import CallContext, PresenceStore
+from vipcall.calls.context import CallContext, PresenceStore, ServiceNumberStore
 from vipcall.calls.route import Routed
-from vipcall.directory.errors import ForwardRefused
+from vipcall.directory.errors import DirectoryError, ForwardRefused
 from vipcall.presence.codes import (
     ClearForwarding,
     FeatureRequest,
     InvalidCode,
+    ServiceLogin,
     SetActivity,
     SetForwarding,
     SetRole,
@@ -47,8 +49,12 @@ async def feature(ch: CallChannel, ctx: CallContext, routed: Routed) -> str:
     return outcome
 
 
+class SelfServiceStore(PresenceStore, ServiceNumberStore, Protocol):
+    """What feature codes write."""
+
+
 async def apply_feature(
-    state: PresenceStore, user: Subscriber, request: FeatureRequest
+    state: SelfServiceStore, user: Subscriber, request: FeatureRequest
 ) -> tuple[list[str], str]:
     """Store what the code asks for; the prompt media to confirm it and an outcome label."""
     lang = user.org.language
@@ -73,6 +79,13 @@ async def apply_feature(
         case ClearForwarding():
             await state.set_forwarding(user.id, None)
             return activated, "forward_cleared"
+        case ServiceLogin(service_number=sn_id, logged_in=logged_in):
+            try:
+                await state.set_service_login(user.id, sn_id, logged_in)
+            except DirectoryError:  # no such service number, or not a member of it
+                return [sound("service-not-member", lang)], "service_login_refused"
+            prompt = "service-login" if logged_in else "service-logout"
+            return [sound(prompt, lang)], "service_logged_in" if logged_in else "service_logged_out"
         case InvalidCode():
             return [sound("invalid-code", lang)], "invalid_code"
 

@@ -12,7 +12,7 @@ from vipcall.absence import flow as absence
 from vipcall.calls import outcomes, route
 from vipcall.calls.channel import CallChannel
 from vipcall.calls.context import CallContext
-from vipcall.calls.entry import Entry, NewCallEntry, UnansweredEntry, UnknownEntry
+from vipcall.calls.entry import Entry, NewCallEntry, QueuedEntry, UnansweredEntry, UnknownEntry
 from vipcall.calls.route import Routed
 from vipcall.routing.decisions import (
     AbsenceNotice,
@@ -23,9 +23,11 @@ from vipcall.routing.decisions import (
     Hangup,
     ListenMailbox,
     Ring,
+    ServiceNumberCall,
     Voicemail,
 )
 from vipcall.selfservice import flow as selfservice
+from vipcall.servicenumbers import flow as servicenumbers
 from vipcall.voicemail import deposit as voicemail
 from vipcall.voicemail import listen, mwi
 
@@ -36,6 +38,7 @@ Router = Callable[[CallChannel, CallContext, Any], Awaitable[Routed | str]]
 ENTRIES: Mapping[type, Router] = {
     NewCallEntry: route.new_call,
     UnansweredEntry: route.unanswered,
+    QueuedEntry: servicenumbers.resumed,
 }
 
 #: Which flow carries out each decision.
@@ -48,6 +51,7 @@ DECISIONS: Mapping[type, Flow] = {
     ActivityMenu: selfservice.activity_menu_call,
     AbsenceNotice: absence.absence_notice,
     ListenMailbox: listen.listen,
+    ServiceNumberCall: servicenumbers.service_number_call,
 }
 
 #: Decisions after which a message may have been left: the mailbox's waiting indicator is

@@ -25,6 +25,7 @@ from vipcall.routing.decisions import Cause
 from vipcall.service import dispatch
 from vipcall.service.endpoints import ENDPOINT_EVENTS, SoftphoneStates
 from vipcall.service.provisioning import Provisioner
+from vipcall.servicenumbers import flow as servicenumbers
 from vipcall.voicemail.deposit import recover_messages
 
 log = logging.getLogger("vipcall.app")
@@ -41,7 +42,7 @@ class StasisApp:
         self.ari = ari
         #: Which softphones have a contact: a call rings only those (calls/route.py).
         self.softphones = SoftphoneStates()
-        self.ctx = replace(ctx, softphone_reachable=self.softphones.reachable)
+        self.ctx = replace(ctx, softphone_reachable=self.softphones.reachable, legs=self)
         self.provisioner = provisioner
         if provisioner is not None:
             provisioner.states = self.softphones
@@ -56,6 +57,10 @@ class StasisApp:
         kind = event["type"]
         if kind == "StasisStart":
             channel = event["channel"]
+            leg = self.calls.get(channel["id"])
+            if leg is not None and leg.args[:1] == [servicenumbers.LEG]:
+                leg.deliver(event)  # a member's leg a flow originated: answered
+                return
             self.start(channel, event.get("args", []))
             return
         if kind in ENDPOINT_EVENTS:
@@ -133,6 +138,14 @@ class StasisApp:
         if self.calls.get(ch.id) is ch:
             del self.calls[ch.id]
 
+    # -- channels a flow originates (vipcall.calls.context.Legs) --------------------------
+
+    def adopt(self, ch: CallChannel) -> None:
+        self.calls[ch.id] = ch
+
+    def release(self, ch: CallChannel) -> None:
+        self._forget(ch)
+
     # -- (re)connect -----------------------------------------------------------------------
 
     async def on_connect(self) -> None:
@@ -146,9 +159,19 @@ class StasisApp:
         except Exception as exc:  # noqa: BLE001 - unknown states ring (the safe side)
             log.warning("reading softphone states failed (%s)", type(exc).__name__)
         prefix = f"{self.ari.app},"
-        for channel in await self.ari.list_channels():
+        channels = await self.ari.list_channels()
+        queued = await self._queue_calls(channels)
+        for channel in channels:
             plan = channel.get("dialplan", {})
             if plan.get("app_name") != "Stasis" or channel["id"] in self.calls:
+                continue
+            if channel["id"] in queued:
+                # A service-number call (waiting, or connected to a member): carry on.
+                queue_args = queued[channel["id"]]
+                if queue_args is not None:
+                    RECONCILED.labels(action="queue_taken_over").inc()
+                    log.info("taking over queue call on channel %s", channel["id"])
+                    self.start(dict(channel), queue_args)
                 continue
             data = plan.get("app_data", "")
             if data != self.ari.app and not data.startswith(prefix):
@@ -165,6 +188,16 @@ class StasisApp:
         if self.provisioner is not None:
             # In the background: calls must route (or fail open) while the DB is slow.
             self._spawn(self.provision(full=True))
+
+    async def _queue_calls(self, channels: list[Any]) -> dict[str, list[str] | None]:
+        """Service-number calls of this node kept in PostgreSQL (their channels stay)."""
+        try:
+            return await asyncio.wait_for(
+                servicenumbers.take_over(self.ctx, self.ari, channels), PROVISION_TIMEOUT
+            )
+        except Exception as exc:  # noqa: BLE001 - then they are ended like other orphans
+            log.warning("reading the service-number queue failed (%s)", type(exc).__name__)
+            return {}
 
     async def provision(self, full: bool = False) -> None:
         """Catch up with Asterisk: push numbers and softphones, store messages left behind."""

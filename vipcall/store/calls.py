@@ -35,6 +35,7 @@ from vipcall.presence.model import Activity, Role
 from vipcall.routing.snapshot import Organization, Subscriber
 from vipcall.store.listening import ListeningQueries
 from vipcall.store.mailbox import MailboxProfile, mailbox_profile
+from vipcall.store.servicenumbers import ServiceNumberQueries
 
 _USER_SQL = (
     """
@@ -176,7 +177,7 @@ def _subscriber(
     )
 
 
-class DbCallStore(ListeningQueries):
+class DbCallStore(ListeningQueries, ServiceNumberQueries):
     """The call flows' storage (:class:`vipcall.calls.context.CallStore`) in PostgreSQL."""
 
     def __init__(self, pool: asyncpg.Pool, engine: AsyncEngine) -> None:
