@@ -22,6 +22,11 @@
     vipcall forward set USER [TARGET] [--activity N]      (no TARGET = clear)
     vipcall forward clear USER [--activity N]
     vipcall forward show USER
+    vipcall service-number create --org DOMAIN --number N --kind KIND --name NAME [--strategy S]
+                        [--ring-seconds S] [--max-wait S] [--overflow KIND] [--overflow-target T]
+                        [--announce-position]
+    vipcall service-number list [--org DOMAIN] | show SERVICE
+    vipcall service-number add-member|remove-member|login|logout SERVICE USER
     vipcall serve ...      -> vipcall.service.main.main(argv)
     vipcall sandbox ...    -> vipcall.sandbox.__main__.main(argv)
 

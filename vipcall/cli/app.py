@@ -22,6 +22,7 @@ from vipcall.cli import (
     org,
     passthrough,
     role,
+    service_number,
     softphone,
     user,
     voicemail,
@@ -30,7 +31,10 @@ from vipcall.cli.common import PROG, CliError, Handler, Runtime
 from vipcall.config import Settings
 
 #: In the order ``vipcall --help`` lists them.
-NOUNS = (db, org, user, demo, softphone, activity, role, forward, contact, voicemail, passthrough)
+NOUNS = (
+    db, org, user, demo, softphone, activity, role, forward, contact, voicemail, service_number,
+    passthrough,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -116,12 +116,9 @@ async def create_service_number(
     wait = _seconds("max_wait_seconds", max_wait_seconds, MAX_WAIT_RANGE)
     overflow_ = _choice("overflow", overflow, SERVICE_NUMBER_OVERFLOWS)
     target = await _overflow_target(session, overflow_, overflow_target, org.id, e164)
-    owners = await number_owners(session, [e164])
+    owners = await number_owners(session, [e164])  # users and service numbers
     if e164 in owners:
-        raise InvalidField("number", f"{e164} is the number of user {owners[e164]}")
-    taken = await session.scalar(select(ServiceNumber).where(ServiceNumber.number == e164))
-    if taken is not None:
-        raise InvalidField("number", f"{e164} is already service number {taken.id} ({taken.name})")
+        raise InvalidField("number", f"{e164} is already the number of {owners[e164]}")
     sn = ServiceNumber(
         organization_id=org.id,
         number=e164,
