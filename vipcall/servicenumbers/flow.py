@@ -146,6 +146,14 @@ def _leg_endpoints(line: MemberLine, ctx: CallContext) -> list[str]:
     return [dial_string([t]) for t in ring.targets]
 
 
+def _leg_variables(endpoint: str) -> dict[str, str] | None:
+    """A handset leg is marked as already steered, as ``[vipcall-predial]`` marks the
+    dialplan's: the mobile core must deliver it to the phone, not back to the service."""
+    if endpoint.endswith("@mobile"):
+        return {"PJSIP_HEADER(add,X-Vipcall)": "delivered"}
+    return None
+
+
 async def _offer(
     ch: CallChannel,
     ctx: CallContext,
@@ -166,7 +174,7 @@ async def _offer(
             try:
                 await ari.originate(
                     endpoint, app_args=[LEG, str(call.id)], caller_id=shown,
-                    timeout=seconds, channel_id=leg.id,
+                    timeout=seconds, channel_id=leg.id, variables=_leg_variables(endpoint),
                 )  # fmt: skip
             except AriError as exc:
                 ch.log.warning("cannot ring %s (%s)", endpoint, exc)

@@ -1,0 +1,161 @@
+"""Service numbers end to end: callers to a service number wait with music on hold and are
+offered to the logged-in members' phones (the handset, whatever the member's forwarding),
+longest idle first; after the maximum wait they overflow; a waiting caller survives the app
+being killed -9 and restarted.
+
+All handsets share the mobile core's address: a member is told apart by the Request-URI
+user of the INVITE the handset party gets."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import text
+
+from harness.app import eventually
+from harness.party import Sipp
+from tests.support.people import Person, fresh_external, fresh_landline
+from vipcall.db.engine import transaction
+from vipcall.directory import servicenumbers as sn
+
+MOBILE_CORE = "127.0.1.3"  # tests/scenarios/conftest.py: handsets are reached here
+
+
+def handsets(parties: Any, scenario: str, calls: int | None = None) -> Sipp:
+    """The mobile core's side for several calls (``None``: until killed)."""
+    sipp = Sipp(
+        scenario=scenario, ip=MOBILE_CORE, port=5060, workdir=parties.workdir,
+        keys={"ring": "300"}, calls=calls, timeout=60.0,
+    )  # fmt: skip
+    parties.started.append(sipp)
+    return sipp
+
+
+async def service_number(people: Any, org: str, members: list[Person], **fields: Any) -> str:
+    number = fresh_landline()
+    async with transaction(people.sessions) as s:
+        created = await sn.create_service_number(
+            s, org, number=number, kind=fields.pop("kind", "switchboard"), name="Vaihde", **fields
+        )
+        for person in members:
+            await sn.add_member(s, created.id, person.id)
+    return number
+
+
+async def log(people: Any, number: str, person: Person, logged_in: bool) -> None:
+    async with transaction(people.sessions) as s:
+        await sn.set_logged_in(s, number, person.id, logged_in)
+
+
+async def idle_for(people: Any, person: Person, minutes: int) -> None:
+    """The member's last service-number call ended ``minutes`` ago (logged in before)."""
+    async with transaction(people.sessions) as s:
+        await s.execute(
+            text("UPDATE service_number_members SET last_call_end = now() - :m * interval"
+                 " '1 minute', logged_in_changed_at = now() - interval '1 day'"
+                 " WHERE user_id = :u"), {"m": minutes, "u": person.id},
+        )  # fmt: skip
+
+
+def rung(phone: Any) -> list[str]:
+    return [m.request_user for m in phone.received("INVITE")]
+
+
+async def test_hunt_longest_idle_skips_the_logged_out_rings_a_forwarded_member_then_overflows(
+    vipcall, people, parties
+) -> None:
+    org = await people.org()
+    aino, bertta, cecilia = [await people.user(org) for _ in range(3)]
+    number = await service_number(
+        people, org, [aino, bertta, cecilia], strategy="longest_idle",
+        member_ring_seconds=5, max_wait_seconds=10,
+    )  # fmt: skip
+    await people.forward(aino, fresh_external())  # immediate forwarding on: still reached
+    await log(people, number, bertta, False)  # idle longest, but logged out
+    for person, minutes in ((bertta, 90), (aino, 60), (cecilia, 5)):
+        await idle_for(people, person, minutes)
+    phones = await handsets(parties, "uas_ring.xml").start()
+
+    count, call = await vipcall.count_outcome(
+        "service_number_overflow_announcement",
+        parties.external_caller(fresh_external(), number, scenario="uac_until_bye.xml").run(),
+    )
+    phones.kill()
+    seen = await phones.wait()
+
+    assert call.ok, call.log
+    assert rung(seen)[:2] == [aino.mobile, cecilia.mobile], rung(seen)
+    assert bertta.mobile not in rung(seen)
+    assert all(m.header("X-Vipcall") == "delivered" for m in seen.received("INVITE"))
+    waited = call.seconds_between(200, "BYE")
+    assert 9.0 <= waited <= 16.0, waited
+    assert count == 1
+
+
+async def test_ring_all_connects_the_first_member_to_answer(vipcall, people, parties) -> None:
+    org = await people.org()
+    aino, bertta = await people.user(org), await people.user(org)
+    number = await service_number(people, org, [aino, bertta], member_ring_seconds=5)
+    phones = await handsets(parties, "uas_answer.xml").start()
+
+    count, call = await vipcall.count_outcome(
+        "service_number_connected",
+        parties.external_caller(fresh_external(), number, hold="2000").run(),
+    )
+    await asyncio.sleep(0.5)
+    phones.kill()
+    seen = await phones.wait()
+
+    assert call.ok, call.log
+    assert sorted(rung(seen)) == sorted([aino.mobile, bertta.mobile])
+    assert seen.received("BYE"), "the member's call ended with the caller's"
+    assert count == 1
+
+
+async def test_overflow_to_another_number(vipcall, people, parties) -> None:
+    org = await people.org()
+    aino = await people.user(org)
+    target = fresh_external()
+    number = await service_number(
+        people, org, [aino], max_wait_seconds=10, overflow="number", overflow_target=target
+    )
+    await log(people, number, aino, False)  # nobody to offer the call to
+    far_end = await parties.pstn_far_end().start()
+
+    call = await parties.external_caller(fresh_external(), number, hold="14000").run()
+    other = await far_end.wait()
+
+    assert call.ok, call.log
+    assert [m.request_user for m in other.received("INVITE")] == [target]
+    assert other.received("BYE")
+
+
+async def test_a_waiting_caller_survives_kill_9_of_the_app(vipcall, people, parties) -> None:
+    org = await people.org()
+    aino = await people.user(org)
+    number = await service_number(people, org, [aino], max_wait_seconds=60)
+    await log(people, number, aino, False)  # the caller has to wait
+    phone = await handsets(parties, "uas_answer.xml", calls=1).start()
+    caller = await parties.external_caller(fresh_external(), number, hold="16000").start()
+
+    await eventually(lambda: _waiting(people, number), timeout=10)
+    vipcall.kill9()
+    await asyncio.sleep(1.0)
+    vipcall.start()
+    await log(people, number, aino, True)  # now a member is free: the new app offers it
+
+    call, seen = await caller.wait(), await phone.wait()
+    assert call.ok, call.log
+    assert rung(seen) == [aino.mobile]
+    assert seen.received("BYE"), "the caller was bridged with the member until the end"
+    assert "took over queue call" in vipcall.log_tail(400)
+
+
+async def _waiting(people: Any, number: str) -> bool:
+    async with people.sessions() as s:
+        found = await s.scalar(
+            text("SELECT count(*) FROM service_number_calls c JOIN service_numbers s"
+                 " ON s.id = c.service_number_id WHERE s.number = :n"), {"n": number},
+        )  # fmt: skip
+        return bool(found)
