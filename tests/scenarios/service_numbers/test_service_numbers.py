@@ -159,3 +159,62 @@ async def _waiting(people: Any, number: str) -> bool:
                  " ON s.id = c.service_number_id WHERE s.number = :n"), {"n": number},
         )  # fmt: skip
         return bool(found)
+
+
+async def test_a_connected_queue_call_survives_kill_9_and_ends_together(
+    vipcall, people, parties
+) -> None:
+    org = await people.org()
+    aino = await people.user(org)
+    number = await service_number(people, org, [aino])
+    phone = await handsets(parties, "uas_answer.xml", calls=1).start()
+    caller = await parties.external_caller(fresh_external(), number, hold="9000").start()
+
+    await eventually(lambda: _connected(people, number), timeout=10)
+    vipcall.kill9()
+    await asyncio.sleep(1.0)
+    vipcall.start()  # takes the bridged pair over from service_number_calls
+
+    call, seen = await caller.wait(), await phone.wait()
+    assert call.ok, call.log
+    assert rung(seen) == [aino.mobile]
+    assert seen.received("BYE"), "the caller's hangup ended the member's leg too"
+    assert not await _waiting(people, number), "the queue row is gone with the call"
+
+
+async def test_log_out_and_in_by_feature_code(vipcall, people, parties) -> None:
+    org = await people.org()
+    aino = await people.user(org)
+    number = await service_number(people, org, [aino])
+    async with people.sessions() as s:
+        sn_id = (await sn.get_service_number(s, number)).id
+
+    out = await parties.handset_caller(aino.mobile, f"9850{sn_id}", "uac_until_bye.xml").run()
+    assert out.ok, out.log
+    assert await _logged_in(people, sn_id, aino) is False
+    back = await parties.handset_caller(aino.mobile, f"9851{sn_id}", "uac_until_bye.xml").run()
+    assert back.ok, back.log
+    assert await _logged_in(people, sn_id, aino) is True
+
+
+async def _connected(people: Any, number: str) -> bool:
+    async with people.sessions() as s:
+        found = await s.scalar(
+            text("SELECT count(*) FROM service_number_calls c JOIN service_numbers s"
+                 " ON s.id = c.service_number_id WHERE s.number = :n AND c.state = 'connected'"),
+            {"n": number},
+        )  # fmt: skip
+        return bool(found)
+
+
+async def _logged_in(people: Any, sn_id: int, person: Person) -> bool:
+    async with people.sessions() as s:
+        return bool(
+            await s.scalar(
+                text(
+                    "SELECT logged_in FROM service_number_members"
+                    " WHERE service_number_id = :s AND user_id = :u"
+                ),
+                {"s": sn_id, "u": person.id},
+            )  # fmt: skip
+        )
