@@ -30,7 +30,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from vipcall.ari import AriClient, Event
+from vipcall.ari import AriClient, AriNotFound, Event
 
 log = logging.getLogger("vipcall.endpoints")
 
@@ -113,9 +113,25 @@ class SoftphoneStates:
             self._set(endpoint.get("resource", ""), endpoint.get("state"))
         log.debug("softphone states read: %d online", sum(self._online.values()))
 
-    async def watch(self, ari: AriClient, endpoint: str) -> None:
-        """After a softphone endpoint is pushed: subscribe to its events, then read its state
-        (in that order, so no change falls between the two)."""
+    async def exists(self, ari: AriClient, endpoint: str) -> bool:
+        """Whether Asterisk has the endpoint already (asked before pushing it)."""
+        try:
+            await get_endpoint(ari, endpoint)
+        except AriNotFound:
+            return False
+        return True
+
+    async def watch(self, ari: AriClient, endpoint: str, *, new: bool = False) -> None:
+        """After a softphone endpoint is pushed: subscribe to its events, then take its state
+        (in that order, so no change falls between the two).
+
+        A ``new`` endpoint (Asterisk did not have it before this push) cannot have a
+        contact: it is offline until it registers. Its first state read says otherwise
+        (seen on Asterisk 22: ``online`` for an endpoint that never registered), so it is
+        not read. An existing one keeps what Asterisk reports."""
         await subscribe_endpoint(ari, endpoint)
+        if new:
+            self._set(endpoint, "offline")
+            return
         found = await get_endpoint(ari, endpoint)
         self._set(endpoint, found.get("state") if isinstance(found, dict) else None)

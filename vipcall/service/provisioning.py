@@ -46,7 +46,14 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
     ep = account.endpoint
     return {
         "auth": {"auth_type": "userpass", "username": ep, "password": account.password},
-        "aor": {"max_contacts": "5", "remove_existing": "yes", "qualify_frequency": "0"},
+        "aor": {
+            "max_contacts": "5",
+            "remove_existing": "yes",
+            "qualify_frequency": "0",
+            # Message waiting indicator (vipcall.voicemail.mwi) for softphones that
+            # SUBSCRIBE to message-summary; none is sent unasked.
+            **({"mailboxes": box} if (box := softphone_mailbox(ep)) else {}),
+        },
         "endpoint": {
             "transport": "transport-udp",
             "context": "vipcall-softphone",
@@ -64,8 +71,6 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
             # Calls from the softphone show the owner's number whatever its From says.
             "callerid": f"<{account.mobile}>",
             "trust_id_inbound": "no",
-            # Message waiting indicator (vipcall.voicemail.mwi): unsolicited NOTIFYs.
-            **({"mailboxes": box} if (box := softphone_mailbox(ep)) else {}),
             # No set_var: on an update ARI merges the existing endpoint's fields, where
             # set_var reads back as a field named after the variable (VIP_TRUNK), which
             # Asterisk then refuses ("Could not find option ... named 'VIP_TRUNK'"). The
@@ -167,6 +172,7 @@ class Provisioner:
 
     async def _push_softphone(self, account: SoftphoneAccount) -> None:
         ep = account.endpoint
+        new = self.states is not None and not await self.states.exists(self.ari, ep)
         for object_type, fields in endpoint_fields(account).items():
             try:
                 await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
@@ -182,7 +188,7 @@ class Provisioner:
                 await self.ari.delete_dynamic_config("res_pjsip", object_type, ep)
                 await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
         if self.states is not None:
-            await self.states.watch(self.ari, ep)
+            await self.states.watch(self.ari, ep, new=new)
 
     async def _remove_softphone(self, ep: str) -> None:
         for object_type in ("endpoint", "aor", "auth"):
