@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.notices.rules",
         "vipcall.absence.rules",
         "vipcall.servicenumbers.rules",
+        "vipcall.transfer.rules",
         "vipcall.prompts",
         "vipcall.config",
         "vipcall.metrics",
@@ -61,6 +62,7 @@ PURE = (
     "vipcall.voicemail.menu",
     "vipcall.absence.rules",
     "vipcall.servicenumbers.rules",
+    "vipcall.transfer.rules",
 )
 
 

@@ -30,6 +30,16 @@ class UnansweredEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferEntry:
+    """``transfer,<E.164 target>,<user id>``: the user keyed ``*#*1`` number ``#`` and the
+    other party of their call is sent here (``[vipcall-transfer]``) to be connected to the
+    target as a new call from that user."""
+
+    target: str
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class QueuedEntry:
     """``queued,<id>``: a service-number call (``service_number_calls`` row ``id``) a
     restarted app takes over (:func:`vipcall.servicenumbers.flow.take_over`)."""
@@ -44,7 +54,7 @@ class UnknownEntry:
     args: tuple[str, ...]
 
 
-Entry = NewCallEntry | UnansweredEntry | QueuedEntry | UnknownEntry
+Entry = NewCallEntry | UnansweredEntry | TransferEntry | QueuedEntry | UnknownEntry
 
 
 def parse_entry(args: list[str]) -> Entry:
@@ -58,6 +68,8 @@ def parse_entry(args: list[str]) -> Entry:
             called = rest[0] if rest and rest[0] else None
             user_id = int(user) if user.isdigit() else None
             return UnansweredEntry(status, user_id, called)
+        case ["transfer", target, user] if target.startswith("+") and user.isdigit():
+            return TransferEntry(target, int(user))
         case ["queued", call_id] if call_id.isdigit():
             return QueuedEntry(int(call_id))
         case _:

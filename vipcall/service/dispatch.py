@@ -12,7 +12,14 @@ from vipcall.absence import flow as absence
 from vipcall.calls import outcomes, route
 from vipcall.calls.channel import CallChannel
 from vipcall.calls.context import CallContext
-from vipcall.calls.entry import Entry, NewCallEntry, QueuedEntry, UnansweredEntry, UnknownEntry
+from vipcall.calls.entry import (
+    Entry,
+    NewCallEntry,
+    QueuedEntry,
+    TransferEntry,
+    UnansweredEntry,
+    UnknownEntry,
+)
 from vipcall.calls.route import Routed
 from vipcall.routing.decisions import (
     AbsenceNotice,
@@ -28,6 +35,8 @@ from vipcall.routing.decisions import (
 )
 from vipcall.selfservice import flow as selfservice
 from vipcall.servicenumbers import flow as servicenumbers
+from vipcall.transfer import flow as transfer
+from vipcall.transfer.rules import TransferRing
 from vipcall.voicemail import deposit as voicemail
 from vipcall.voicemail import listen, mwi
 
@@ -38,6 +47,7 @@ Router = Callable[[CallChannel, CallContext, Any], Awaitable[Routed | str]]
 ENTRIES: Mapping[type, Router] = {
     NewCallEntry: route.new_call,
     UnansweredEntry: route.unanswered,
+    TransferEntry: transfer.route_transfer,
     QueuedEntry: servicenumbers.resumed,
 }
 
@@ -51,6 +61,7 @@ DECISIONS: Mapping[type, Flow] = {
     ActivityMenu: selfservice.activity_menu_call,
     AbsenceNotice: absence.absence_notice,
     ListenMailbox: listen.listen,
+    TransferRing: transfer.ring,
     ServiceNumberCall: servicenumbers.service_number_call,
 }
 

@@ -4,6 +4,8 @@ audio Asterisk plays (``/media/<kind>/<owner>-<version>.wav``, see
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -11,8 +13,15 @@ from vipcall.ari import EventStream
 from vipcall.calls.context import MediaSource
 from vipcall.calls.media import MediaKind, parse_media_key
 
+#: The mid-call transfer check (:func:`vipcall.transfer.flow.check`): (who, keys) -> reply.
+TransferCheck = Callable[[str, str], Awaitable[str]]
 
-def http_app(stream: EventStream, media: MediaSource | None = None) -> web.Application:
+
+def http_app(
+    stream: EventStream,
+    media: MediaSource | None = None,
+    transfer: TransferCheck | None = None,
+) -> web.Application:
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -38,8 +47,16 @@ def http_app(stream: EventStream, media: MediaSource | None = None) -> web.Appli
             headers={"Cache-Control": "private, max-age=86400"},
         )
 
+    async def transfer_check(request: web.Request) -> web.Response:
+        # Asked by the dialplan ([vipcall-xfer], CURL) after *#* and the keys; plain text.
+        if transfer is None:
+            raise web.HTTPNotFound()
+        reply = await transfer(request.query.get("who", ""), request.query.get("keys", ""))
+        return web.Response(text=reply)
+
     app = web.Application()
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/health", health)
     app.router.add_get("/media/{kind}/{key}.wav", audio)
+    app.router.add_get("/transfer", transfer_check)
     return app

@@ -25,6 +25,7 @@ from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
 from vipcall.store.mailbox import expire_periodically
 from vipcall.store.pool import create_pool
+from vipcall.transfer import flow as transfer
 
 log = logging.getLogger("vipcall.app")
 
@@ -54,7 +55,10 @@ async def serve(settings: Settings) -> None:
     )
     # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
     stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
-    runner = web.AppRunner(http_app(stream, app.ctx.store))
+    ctx = app.ctx
+    runner = web.AppRunner(
+        http_app(stream, ctx.store, lambda who, keys: transfer.check(ctx, who, keys))
+    )
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
     log.info(

@@ -154,6 +154,11 @@ class StasisApp:
         ARI_CONNECTED.set(1)
         self._provisioned_full = False
         try:
+            # Where the dialplan asks about a mid-call transfer ([vipcall-xfer]).
+            await self.ari.set_global_var("VIP_APP_URL", self.ctx.media_url)
+        except Exception as exc:  # noqa: BLE001 - transfers are refused until the next connect
+            log.warning("setting VIP_APP_URL failed (%s)", type(exc).__name__)
+        try:
             # Events missed while away: read every softphone's state again.
             await self.softphones.refresh(self.ari)
         except Exception as exc:  # noqa: BLE001 - unknown states ring (the safe side)
