@@ -168,3 +168,30 @@ async def test_colleague_not_answering_takes_a_message_for_the_colleague(
     assert messages[0]["called_number"] == pekka.mobile
     assert messages[0]["duration_ms"] >= 2000  # type: ignore[operator]
     assert await messages_of(database, maija.id) == []
+
+
+async def test_the_user_calling_out_transfers_the_far_end_to_a_colleague(
+    vipcall, people, parties, tmp_path
+) -> None:
+    maija, pekka = await users(people, 2)
+    far = fresh_external()
+    # The far end answers Maija's own call and hangs up 12 s later, by then talking to Pekka.
+    far_end = parties.pstn_far_end(str(HERE / "uas_answer_then_bye.xml"))
+    far_end.keys["hold"] = "12000"
+    await far_end.start()
+    colleague = await parties.handset().start()
+    pcap = keys_pcap(tmp_path, f"1{national(pekka.mobile)}#")
+
+    own = await parties.handset_caller(
+        maija.mobile, far, "uac_keys.xml", wait=str(KEYS_AFTER_MS), pcap=str(pcap)
+    ).run()
+    out = await far_end.wait()
+    seen = await colleague.wait()
+
+    assert own.ok, own.log  # Maija's own call ended by the service (BYE) at the transfer
+    assert out.ok, out.log
+    assert seen.ok, seen.log
+    assert invites_for(out) == [far]
+    assert invites_for(seen) == [pekka.mobile], vipcall.log_tail()
+    assert out.final_status() == 200  # the far end's BYE ended the call with Pekka
+    assert byes(seen) == 1
