@@ -179,7 +179,7 @@ async def test_a_connected_queue_call_survives_kill_9_and_ends_together(
     assert call.ok, call.log
     assert rung(seen) == [aino.mobile]
     assert seen.received("BYE"), "the caller's hangup ended the member's leg too"
-    assert not await _waiting(people, number), "the queue row is gone with the call"
+    await eventually(lambda: _gone(people, number), timeout=5)  # the row ends with the call
 
 
 async def test_log_out_and_in_by_feature_code(vipcall, people, parties) -> None:
@@ -195,6 +195,10 @@ async def test_log_out_and_in_by_feature_code(vipcall, people, parties) -> None:
     back = await parties.handset_caller(aino.mobile, f"9851{sn_id}", "uac_until_bye.xml").run()
     assert back.ok, back.log
     assert await _logged_in(people, sn_id, aino) is True
+
+
+async def _gone(people: Any, number: str) -> bool:
+    return not await _waiting(people, number)
 
 
 async def _connected(people: Any, number: str) -> bool:
