@@ -33,10 +33,10 @@ from vipcall.calls.channel import CallChannel, CallGone
 from vipcall.calls.context import CallContext
 from vipcall.calls.dialplan import dial_string
 from vipcall.calls.entry import QueuedEntry
-from vipcall.calls.route import Routed, reachable_only
+from vipcall.calls.route import Routed
 from vipcall.numbers import try_normalize
 from vipcall.prompts import count_pieces, sound
-from vipcall.routing.decisions import Cause, Ring, ServiceNumberCall, Voicemail
+from vipcall.routing.decisions import Cause, Ring, ServiceNumberCall, Softphone, Voicemail
 from vipcall.routing.rules import inbound_caller_id, ring_user
 from vipcall.routing.snapshot import NewCall, Trunk
 from vipcall.servicenumbers.rules import (
@@ -138,12 +138,24 @@ class _Leg:
     ch: CallChannel
 
 
-def _leg_endpoints(line: MemberLine, ctx: CallContext) -> list[str]:
-    """The member's handset and reachable softphones as dial strings: the phones
-    themselves, never the member's forwarding (service-number calls ignore it)."""
-    user = reachable_only(line.phones, ctx.softphone_reachable)
-    ring: Ring = ring_user(user, ctx.policy)
-    return [dial_string([t]) for t in ring.targets]
+async def _leg_endpoints(ch: CallChannel, line: MemberLine, ctx: CallContext) -> list[str]:
+    """The member's handset and registered softphones as dial strings: the phones
+    themselves, never the member's forwarding (service-number calls ignore it). A softphone
+    without a contact now (``PJSIP_DIAL_CONTACTS`` empty) is not dialled."""
+    ring: Ring = ring_user(line.phones, ctx.policy)
+    endpoints = []
+    for target in ring.targets:
+        if isinstance(target, Softphone):
+            try:
+                contacts = await ch.ari.get_channel_var(
+                    ch.id, f"PJSIP_DIAL_CONTACTS({target.endpoint})"
+                )
+            except AriError:
+                contacts = ""
+            if not contacts:
+                continue
+        endpoints.append(dial_string([target]))
+    return endpoints
 
 
 def _leg_variables(endpoint: str) -> dict[str, str] | None:
@@ -168,7 +180,7 @@ async def _offer(
     shown = inbound_caller_id(routed.call).number or "anonymous"
     legs: list[_Leg] = []
     for line in lines:
-        for endpoint in _leg_endpoints(line, ctx):
+        for endpoint in await _leg_endpoints(ch, line, ctx):
             leg = CallChannel(ari, {"id": f"sn{call.id}-{uuid.uuid4().hex[:12]}"}, [LEG])
             _adopt(ctx, leg)
             try:
