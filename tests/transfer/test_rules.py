@@ -123,5 +123,7 @@ def test_an_outside_number_goes_out_and_comes_back_to_the_user_unanswered() -> N
     assert isinstance(decision, TransferRing)
     assert decision.ring.targets == (Pstn("+358501112222"),)
     assert decision.ring.user_id is None
+    assert decision.ring.timeout == POLICY.ring_timeout  # not the outgoing call's "no limit"
+    assert decision.ring.caller_id is not None and decision.ring.caller_id.number == maija.mobile
     assert decision.back.targets == (Handset(maija.mobile), Softphone("sp-7-1"))
     assert decision.back.user_id is None  # nobody's voicemail: an announcement after

@@ -122,9 +122,11 @@ def transfer_decision(
     """The transferred party's new call: as if the user called ``target`` (a colleague rings
     as an inbound call, so their voicemail takes it when they do not answer; any other number
     goes out through the PSTN with the user's caller ID). An outside number that does not
-    answer comes back to the user."""
+    answer within the ring timeout comes back to the user."""
     decision = route_outgoing(user, target, callee, policy)
     if isinstance(decision, Ring) and decision.user_id is None:
+        # An outside number rings as long as a user's phones do, then comes back.
+        ring = Ring(decision.targets, policy.ring_timeout, None, decision.caller_id)
         back: tuple[Target, ...] = (Handset(user.mobile), *(Softphone(e) for e in user.softphones))
-        return TransferRing(decision, Ring(back, policy.ring_timeout))
+        return TransferRing(ring, Ring(back, policy.ring_timeout))
     return decision

@@ -52,7 +52,7 @@ def xfer_log(asterisk) -> list[str]:  # type: ignore[no-untyped-def]
     return [
         line
         for line in asterisk.messages_log.read_text(errors="replace").splitlines()
-        if "vipcall-xfer:" in line
+        if "vipcall-xfer" in line
     ]
 
 
@@ -195,3 +195,27 @@ async def test_the_user_calling_out_transfers_the_far_end_to_a_colleague(
     assert invites_for(seen) == [pekka.mobile], vipcall.log_tail()
     assert out.final_status() == 200  # the far end's BYE ended the call with Pekka
     assert byes(seen) == 1
+
+
+async def test_outside_number_not_answering_rings_the_user_again_then_an_announcement(
+    vipcall, asterisk, people, parties, tmp_path
+) -> None:
+    (maija,) = await users(people, 1)
+    target = fresh_external()
+    before = len(xfer_log(asterisk))
+    pcap = keys_pcap(tmp_path, f"1{national(target)}#")
+    # Maija answers and transfers; when the call comes back to her she does not answer.
+    phones = await handset(parties, maija, pcap, 2, scenario=OTHERS_RING).start()
+    far_end = await parties.pstn_far_end("uas_ring.xml").start()
+
+    caller = fresh_external()
+    call = await parties.external_caller(caller, maija.mobile, "uac_until_bye.xml").run()
+    out = await far_end.wait()
+    seen = await phones.wait()
+
+    assert call.ok, call.log  # the service ended the call (BYE) after the announcement
+    assert out.ok and seen.ok, (out.log, seen.log)
+    assert invites_for(out) == [target]
+    assert invites_for(seen) == [maija.mobile, maija.mobile], vipcall.log_tail()
+    logged = xfer_log(asterisk)[before:]
+    assert any("nobody answered, prompt SUCCESS" in line for line in logged), logged
