@@ -16,6 +16,7 @@ from sqlalchemy import text
 from harness.app import eventually
 from harness.party import Sipp
 from tests.support.people import Person, fresh_external, fresh_landline
+from tests.support.voicemail import default_greeting_seconds
 from vipcall.db.engine import transaction
 from vipcall.directory import servicenumbers as sn
 
@@ -129,6 +130,27 @@ async def test_overflow_to_another_number(vipcall, people, parties) -> None:
     assert call.ok, call.log
     assert [m.request_user for m in other.received("INVITE")] == [target]
     assert other.received("BYE")
+
+
+async def test_overflow_to_a_users_voicemail(vipcall, people, parties) -> None:
+    org = await people.org()
+    aino, reception = await people.user(org), await people.user(org)
+    number = await service_number(
+        people, org, [aino], max_wait_seconds=10, overflow="voicemail",
+        overflow_target=str(reception.id),
+    )  # fmt: skip
+    await log(people, number, aino, False)
+    # Ten seconds of queue music, then the voicemail greeting, into the recording.
+    hold = int((10 + default_greeting_seconds(number) + 3) * 1000)
+
+    count, call = await vipcall.count_outcome(
+        "service_number_overflow_voicemail",
+        parties.external_caller(fresh_external(), number, hold=str(hold)).run(),
+    )
+
+    assert call.ok, call.log
+    assert count == 1
+    assert f"greeting for user {reception.id} (service-number-overflow)" in vipcall.log_tail(200)
 
 
 async def test_a_waiting_caller_survives_kill_9_of_the_app(vipcall, people, parties) -> None:
