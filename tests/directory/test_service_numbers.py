@@ -264,3 +264,17 @@ async def test_cli(database_url: str, org: Any, capsys: pytest.CaptureFixture[st
         "--kind", "group", "--name", "X",
     )  # fmt: skip
     assert code == 1 and "already the number of service number" in support_cli.one_error_line(err)
+
+
+async def test_the_switchboard_number_may_be_a_switchboard_service_number(
+    org: async_sessionmaker[AsyncSession],
+) -> None:
+    async with transaction(org) as s:
+        await d.create_organization(
+            s, name="Vaihteellinen", domain="vaihde.fi", switchboard_number="05 612 6000"
+        )
+        created = await sn.create_service_number(
+            s, "vaihde.fi", number="05 612 6000", kind="switchboard", name="Vaihde"
+        )
+        org_row = await d.get_organization(s, "vaihde.fi")
+    assert created.number == org_row.switchboard_number == "+35856126000"
