@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from vipcall.ari import AriClient, AriError, AriNotFound
 from vipcall.calls.dialplan import RING_CONTEXT, hang_up, ring_spec
-from vipcall.routing.decisions import Cause, Ring
+from vipcall.routing.decisions import Cause, Ring, Softphone
 
 log = logging.getLogger("vipcall.call")
 
@@ -102,10 +103,32 @@ class CallChannel:
 
     async def hand_off(self, ring: Ring, called: str | None) -> None:
         """Give the channel to the dialplan to ring the targets; Asterisk bridges the first
-        to answer. The channel comes back to us only if nobody answers."""
+        to answer. The channel comes back to us only if nobody answers.
+
+        Softphones are rung only when Asterisk has a registered contact for them right now
+        (``PJSIP_DIAL_CONTACTS``, evaluated on this channel): dialling one without a contact
+        adds nothing to the call and makes Asterisk log two ERRORs."""
+        softphones = [t for t in ring.targets if isinstance(t, Softphone)]
+        if softphones:
+            registered = [t for t in softphones if await self._has_contact(t.endpoint)]
+            if len(registered) != len(softphones):
+                kept = tuple(
+                    t for t in ring.targets if not isinstance(t, Softphone) or t in registered
+                )
+                ring = replace(ring, targets=kept)
         await self._do(self.ari.set_channel_var(self.id, "VIP_RING", ring_spec(ring, called)))
         await self._do(self.ari.continue_in_dialplan(self.id, RING_CONTEXT, "s", 1))
         self.handed_off = True
+
+    async def _has_contact(self, endpoint: str) -> bool:
+        try:
+            contacts = await self.ari.get_channel_var(self.id, f"PJSIP_DIAL_CONTACTS({endpoint})")
+        except AriNotFound as exc:
+            if "variable" in exc.message.lower():
+                return False  # no such endpoint: nothing to ring
+            self.gone = True
+            raise CallGone from exc
+        return bool(contacts)
 
     # -- recording (voicemail) ------------------------------------------------------------
 

@@ -87,8 +87,6 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
         return "fail_open"
     if entry.trunk == Trunk.SOFTPHONE:
         call = replace(call, caller=caller.mobile if caller is not None else None)
-    if callee is not None:
-        callee = reachable_only(callee, ctx.softphone_reachable)
     service_number = None
     if callee is None and call.dialled is not None:
         # No user has the number: is it a service number's? (one small extra lookup)

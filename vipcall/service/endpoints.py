@@ -36,7 +36,10 @@ log = logging.getLogger("vipcall.endpoints")
 
 TECHNOLOGY = "PJSIP"
 SOFTPHONE_PREFIX = "sp-"
-ENDPOINT_EVENTS = frozenset({"EndpointStateChange"})
+ENDPOINT_EVENTS = frozenset({"EndpointStateChange", "ContactStatusChange"})
+#: A contact in one of these is gone; any other status (NonQualified, Reachable, Unknown)
+#: is a registered contact the endpoint can be dialled at.
+CONTACT_GONE = frozenset({"Removed", "Unreachable"})
 
 
 def _q(segment: str) -> str:
@@ -75,6 +78,7 @@ class SoftphoneStates:
 
     def __init__(self) -> None:
         self._online: dict[str, bool] = {}
+        self._contacts: dict[str, set[str]] = {}
 
     def reachable(self, endpoint: str) -> bool:
         """Whether a call should ring this softphone (unknown state: yes, see the module)."""
@@ -98,12 +102,28 @@ class SoftphoneStates:
 
     def forget(self, endpoint: str) -> None:
         self._online.pop(endpoint, None)
+        self._contacts.pop(endpoint, None)
 
     def on_event(self, event: Event) -> None:
-        """``EndpointStateChange``: the endpoint's new state (sync, cheap)."""
+        """``EndpointStateChange``: the endpoint's new state; ``ContactStatusChange``: a
+        contact registered or went away (sync, cheap). Contacts are what count: a
+        softphone endpoint new to Asterisk reports ``online`` before any registration, so
+        its registration changes no endpoint state and only the contact event tells."""
         endpoint = event.get("endpoint") or {}
-        if endpoint.get("technology") == TECHNOLOGY:
-            self._set(endpoint.get("resource", ""), endpoint.get("state"))
+        if endpoint.get("technology") != TECHNOLOGY:
+            return
+        resource = endpoint.get("resource", "")
+        if event.get("type") == "ContactStatusChange":
+            info = event.get("contact_info") or {}
+            uri, status = info.get("uri", ""), info.get("contact_status", "")
+            contacts = self._contacts.setdefault(resource, set())
+            if status in CONTACT_GONE:
+                contacts.discard(uri)
+            else:
+                contacts.add(uri)
+            self._set(resource, "online" if contacts else "offline")
+            return
+        self._set(resource, endpoint.get("state"))
 
     async def refresh(self, ari: AriClient) -> None:
         """Replace every state with Asterisk's listing (on each (re)connect)."""
@@ -125,13 +145,10 @@ class SoftphoneStates:
         """After a softphone endpoint is pushed: subscribe to its events, then take its state
         (in that order, so no change falls between the two).
 
-        A ``new`` endpoint (Asterisk did not have it before this push) cannot have a
-        contact: it is offline until it registers. Its first state read says otherwise
-        (seen on Asterisk 22: ``online`` for an endpoint that never registered), so it is
-        not read. An existing one keeps what Asterisk reports."""
+        Asterisk 22 reports ``online`` for an endpoint new to it that never registered, and
+        its registration then changes no endpoint state: this state is a hint (calls are
+        checked against the live contacts when they ring, :meth:`CallChannel.hand_off`),
+        corrected by ``ContactStatusChange``. ``new`` is kept for the log."""
         await subscribe_endpoint(ari, endpoint)
-        if new:
-            self._set(endpoint, "offline")
-            return
         found = await get_endpoint(ari, endpoint)
         self._set(endpoint, found.get("state") if isinstance(found, dict) else None)
