@@ -11,6 +11,7 @@ import pytest
 from harness.app import eventually
 from harness.party import uri_user
 from tests.support.people import fresh_external, messages_of, state_of
+from tests.support.voicemail import default_greeting_seconds
 
 
 async def dial_code(parties, person, code: str, app=None, outcome: str | None = None):  # type: ignore[no-untyped-def]
@@ -28,6 +29,12 @@ async def dial_code(parties, person, code: str, app=None, outcome: str | None = 
     return call
 
 
+def speak_after_greeting(dialled: str) -> str:
+    """Hold the caller through the greeting (it speaks the dialled number) and three
+    seconds of message."""
+    return str(int((default_greeting_seconds(dialled) + 3.0) * 1000))
+
+
 async def test_983_3_sets_lunch_and_landline_calls_then_go_to_voicemail(
     vipcall, people, parties, database
 ) -> None:
@@ -39,7 +46,10 @@ async def test_983_3_sets_lunch_and_landline_calls_then_go_to_voicemail(
 
     handset = await parties.handset().start()
     call = await parties.external_caller(
-        "+358501110010", maija.landline, "uac_message.xml", hold="8000"
+        "+358501110010",
+        maija.landline,
+        "uac_message.xml",
+        hold=speak_after_greeting(maija.landline),
     ).run()
     handset.kill()
     assert call.ok, call.log
@@ -69,7 +79,10 @@ async def test_scheduled_holiday_sends_landline_calls_to_voicemail(
     await people.schedule(maija, 6, now - timedelta(minutes=1), now + timedelta(hours=1))
 
     call = await parties.external_caller(
-        "+358501110012", maija.landline, "uac_message.xml", hold="8000"
+        "+358501110012",
+        maija.landline,
+        "uac_message.xml",
+        hold=speak_after_greeting(maija.landline),
     ).run()
     assert call.ok, call.log
     assert await eventually(lambda: messages_of(database, maija.id))
