@@ -30,7 +30,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from vipcall.ari import AriClient, AriNotFound, Event
+from vipcall.ari import AriClient, Event
 
 log = logging.getLogger("vipcall.endpoints")
 
@@ -133,22 +133,14 @@ class SoftphoneStates:
             self._set(endpoint.get("resource", ""), endpoint.get("state"))
         log.debug("softphone states read: %d online", sum(self._online.values()))
 
-    async def exists(self, ari: AriClient, endpoint: str) -> bool:
-        """Whether Asterisk has the endpoint already (asked before pushing it)."""
-        try:
-            await get_endpoint(ari, endpoint)
-        except AriNotFound:
-            return False
-        return True
-
-    async def watch(self, ari: AriClient, endpoint: str, *, new: bool = False) -> None:
+    async def watch(self, ari: AriClient, endpoint: str) -> None:
         """After a softphone endpoint is pushed: subscribe to its events, then take its state
         (in that order, so no change falls between the two).
 
         Asterisk 22 reports ``online`` for an endpoint new to it that never registered, and
         its registration then changes no endpoint state: this state is a hint (calls are
         checked against the live contacts when they ring, :meth:`CallChannel.hand_off`),
-        corrected by ``ContactStatusChange``. ``new`` is kept for the log."""
+        corrected by ``ContactStatusChange``."""
         await subscribe_endpoint(ari, endpoint)
         found = await get_endpoint(ari, endpoint)
         self._set(endpoint, found.get("state") if isinstance(found, dict) else None)

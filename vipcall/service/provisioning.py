@@ -172,7 +172,6 @@ class Provisioner:
 
     async def _push_softphone(self, account: SoftphoneAccount) -> None:
         ep = account.endpoint
-        new = self.states is not None and not await self.states.exists(self.ari, ep)
         for object_type, fields in endpoint_fields(account).items():
             try:
                 await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
@@ -188,7 +187,7 @@ class Provisioner:
                 await self.ari.delete_dynamic_config("res_pjsip", object_type, ep)
                 await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
         if self.states is not None:
-            await self.states.watch(self.ari, ep, new=new)
+            await self.states.watch(self.ari, ep)
 
     async def _remove_softphone(self, ep: str) -> None:
         for object_type in ("endpoint", "aor", "auth"):
