@@ -60,9 +60,8 @@ def forwarding_candidates(
     return tuple(t for t in found if t is not None)
 
 
-def forwarding_in_effect(forwardings: Iterable[Forwarding], activity: int) -> str | None:
-    """Where a call to this user is forwarded now (first of :func:`forwarding_candidates`),
-    or ``None``. The loop check of a call being placed follows only these."""
+def split_forwardings(forwardings: Iterable[Forwarding]) -> tuple[str | None, dict[int, str]]:
+    """(the immediate target, the targets by activity) of a user's stored forwardings."""
     immediate = None
     by_activity: dict[int, str] = {}
     for f in forwardings:
@@ -70,6 +69,13 @@ def forwarding_in_effect(forwardings: Iterable[Forwarding], activity: int) -> st
             immediate = f.target
         else:
             by_activity[f.activity] = f.target
+    return immediate, by_activity
+
+
+def forwarding_in_effect(forwardings: Iterable[Forwarding], activity: int) -> str | None:
+    """Where a call to this user is forwarded now (first of :func:`forwarding_candidates`),
+    or ``None``. The loop check of a call being placed follows only these."""
+    immediate, by_activity = split_forwardings(forwardings)
     candidates = forwarding_candidates(immediate, by_activity, activity)
     return candidates[0] if candidates else None
 

@@ -30,7 +30,7 @@ from vipcall.db.queries import reached as reached_user
 from vipcall.notices.rules import DEFAULT_NOTIFY_BY, channel_table
 from vipcall.presence.absence import AbsenceSettings, is_vip, recent_calls
 from vipcall.presence.activity import activity_in_effect, red_chain_end, scheduled_in_effect
-from vipcall.presence.forwarding import next_hops_now
+from vipcall.presence.forwarding import next_hops_now, split_forwardings
 from vipcall.presence.model import Activity, Role
 from vipcall.routing.snapshot import Organization, Subscriber
 from vipcall.store.listening import ListeningQueries
@@ -148,14 +148,8 @@ def _subscriber(
         language=row["language"],
     )
     manual, periods, forwardings = forwarding_facts(row)
-    immediate = None
-    by_activity: dict[Activity, str] = {}
-    for f in forwardings:
-        if f.activity is None:
-            immediate = f.target
-        else:
-            by_activity[Activity(f.activity)] = f.target
-    red = frozenset(Activity(a) for a in row["red_activities"])
+    immediate, by_activity = split_forwardings(forwardings)
+    red = org.red_activities
     absence = _absence(row)
     return Subscriber(
         id=row["id"],
@@ -165,7 +159,7 @@ def _subscriber(
         activity=Activity(activity_in_effect(manual, periods, now)),
         role=Role(row["role"]),
         immediate_forward=immediate,
-        activity_forwards=by_activity,
+        activity_forwards={Activity(a): t for a, t in by_activity.items()},
         softphones=tuple(row["softphones"]),
         voicemail_enabled=row["voicemail_enabled"],
         forward_hops=hops,
