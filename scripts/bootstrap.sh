@@ -131,7 +131,8 @@ main() {
   cd "$(dirname "$0")/.."
 
   local need=() pkg
-  for pkg in sip-tester espeak-ng sox debootstrap kannel kannel-extras; do
+  # chromium: the browser tests (Playwright drives it); ffmpeg: uploaded greetings in any format
+  for pkg in sip-tester espeak-ng sox debootstrap kannel kannel-extras chromium ffmpeg; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   done
   if ((${#need[@]})); then

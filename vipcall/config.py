@@ -94,9 +94,24 @@ class Settings:
     # empty: http://<http_host>:<http_port>.
     media_base_url: str = ""
 
+    # The home page and REST API (``vipcall web``, its own process). public_url: the address
+    # users type (links in codes' messages, softphone QR codes); empty: http://<host>:<port>.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_public_url: str = ""
+    # Minutes a web session may sit idle before it must log in again.
+    web_idle_minutes: int = 30
+    # SIP address softphones register to (shown on the Apps page and in its QR code).
+    sip_public_host: str = "127.0.0.1"
+    sip_public_port: int = 5060
+
     # Where runtime state lives (ARI password, app pid); always absolute.
     state_dir: Path = field(default_factory=default_state_dir)
     log_level: str = "INFO"
+
+    @property
+    def web_url(self) -> str:
+        return self.web_public_url or f"http://{self.web_host}:{self.web_port}"
 
     @property
     def media_url(self) -> str:

@@ -1,4 +1,4 @@
-"""``vipcall serve ...`` and ``vipcall sandbox ...``: handed, with the rest of the command
+"""``vipcall serve ...``, ``vipcall web ...`` and ``vipcall sandbox ...``: handed, with the rest of the command
 line, to another module's ``main(argv)`` before the admin parser sees them."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from vipcall.cli.common import CliError, Commands
 PASSTHROUGH = {
     "serve": ("vipcall.service.main", "main"),
     "sandbox": ("vipcall.sandbox.__main__", "main"),
+    "web": ("vipcall.web.main", "main"),
 }
 
 
@@ -18,6 +19,7 @@ def register(commands: Commands) -> None:
     """Listed in ``vipcall --help``; never parsed here (see :func:`split`)."""
     commands.add_parser("serve", help="run the ARI application (vipcall.service)", add_help=False)
     commands.add_parser("sandbox", help="manage the Asterisk sandbox", add_help=False)
+    commands.add_parser("web", help="run the home page and REST API (vipcall.web)", add_help=False)
 
 
 def split(argv: list[str]) -> tuple[str, list[str], str | None] | None:

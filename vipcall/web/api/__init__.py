@@ -1,0 +1,1 @@
+"""The REST API's areas, one module each (listed in :mod:`vipcall.web.routes`)."""

@@ -1,0 +1,128 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``).
+
+Every error the API returns has this one shape; a field error names the field, so the
+home page can put the message beside the right input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vipcall.directory.errors import (
+    DirectoryError,
+    UnknownOrganization,
+    UnknownUser,
+)
+
+MEDIA_TYPE = "application/problem+json"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many attempts",
+}
+
+
+class Problem(Exception):
+    """Raise anywhere in a handler: ``Problem(403, "only your own organisation")``."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.title = title or _TITLES.get(status, "Error")
+        self.headers = headers
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    field: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if field is not None:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _not_found(exc: DirectoryError) -> bool:
+    return isinstance(exc, UnknownUser | UnknownOrganization) or type(exc).__name__.startswith(
+        "Unknown"
+    )
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "target")`` -> ``target``; ``("query", "days")`` -> ``days``."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        exc.status, exc.detail, title=exc.title, field=exc.field, headers=exc.headers
+    )
+
+
+async def _on_directory_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DirectoryError)
+    status = 404 if _not_found(exc) else 422
+    return problem_response(status, exc.message, field=exc.field)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_of(e.get("loc", ())), "detail": str(e.get("msg", "invalid"))}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "detail": "invalid"}
+    return problem_response(
+        422, f"{first['field']}: {first['detail']}", field=first["field"], errors=errors
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(exc.status_code, str(exc.detail), headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Route every error the API can raise to a problem+json answer."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(DirectoryError, _on_directory_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
