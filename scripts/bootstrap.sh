@@ -132,7 +132,8 @@ main() {
 
   local need=() pkg
   # chromium: the browser tests (Playwright drives it); ffmpeg: uploaded greetings in any format
-  for pkg in sip-tester espeak-ng sox debootstrap kannel kannel-extras chromium ffmpeg; do
+  # kamailio: the SIP proxy of the two-node layout (dispatcher; its service stays off: RUN_KAMAILIO)
+  for pkg in sip-tester espeak-ng sox debootstrap kannel kannel-extras chromium ffmpeg kamailio; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   done
   if ((${#need[@]})); then
