@@ -48,7 +48,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--feature-rates", default="10,25,50",
                    help="comma-separated call rates of the feature path (calls/s)")  # fmt: skip
     p.add_argument("--paths", default="dialplan,vipcall,feature",
-                   help="any of dialplan, vipcall, feature (comma-separated)")  # fmt: skip
+                   help="any of dialplan, vipcall, feature (comma-separated); opt-in: "
+                   "voicemail (python -m bench.voicemail), service-number "
+                   "(python -m bench.servicenumbers), each run after the others with its "
+                   "own defaults (--quick: shorter)")  # fmt: skip
     p.add_argument("--log-level", default="WARNING", help="the app's VIPCALL_LOG_LEVEL")
     p.add_argument("--recv-timeout", type=int, default=10000,
                    help="ms a caller waits for each expected message before the call fails")  # fmt: skip  # noqa: E501
@@ -90,7 +93,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.feature_rates = [int(r) for r in str(args.feature_rates).split(",") if r.strip()]
     args.paths = [x.strip() for x in args.paths.split(",") if x.strip()]
     for path in args.paths:
-        if path not in PATHS:
+        if path not in PATHS and path not in OPT_IN:
             p.error(f"unknown path {path!r}")
     args.command = shlex.join([".venv/bin/python", "-m", "bench.run", *(argv or sys.argv[1:])])
     return args
@@ -163,12 +166,32 @@ def run(args: argparse.Namespace) -> int:
 
 
 
+#: Paths with their own rig and entry point, run only when named in --paths:
+#: (module, its arguments for --quick).
+OPT_IN = {
+    "voicemail": ("bench.voicemail", ["--rates", "2,5", "--duration", "3"]),
+    "service-number": ("bench.servicenumbers", ["--rates", "2,4", "--duration", "3"]),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    problem = missing_tools(pcap=args.pcap)
-    if problem:
-        raise SystemExit(f"bench: {problem}")
-    return run(args)
+    opt_in = [p for p in args.paths if p in OPT_IN]
+    args.paths = [p for p in args.paths if p not in OPT_IN]
+    rc = 0
+    if args.paths:
+        problem = missing_tools(pcap=args.pcap)
+        if problem:
+            raise SystemExit(f"bench: {problem}")
+        rc = run(args)
+    for path in opt_in:
+        import importlib
+
+        module, quick = OPT_IN[path]
+        print(f"bench: path {path}: python -m {module} {' '.join(quick if args.quick else [])}",
+              flush=True)  # fmt: skip
+        rc = importlib.import_module(module).main(quick if args.quick else []) or rc
+    return rc
 
 
 if __name__ == "__main__":

@@ -60,6 +60,23 @@ exten => _[+0-9].,1,Dial(PJSIP/${{EXTEN}}@mobile,{timeout},b(vipcall-predial^s^1
 
 
 
+def foreign_processes(mine: set[int]) -> list[str]:
+    """Asterisk/SIPp/vipcall/pytest processes other than ``mine`` (and this one): they
+    would share the CPUs with a bench."""
+    mine = mine | {os.getpid()}
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in mine:
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if re.search(r"(^|/)(asterisk|sipp) |vipcall\.app|pytest", cmd):
+            found.append(f"{entry.name}: {cmd[:100].strip()}")
+    return found
+
+
 class Rig:
     """The stack one run measures, and what the run found so far."""
 
@@ -126,17 +143,7 @@ class Rig:
         if getattr(self, "ast_pid", None):
             mine.add(self.ast_pid)
         mine.update(p.proc.pid for p in self.sipp_live if p.proc is not None)
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) in mine:
-                continue
-            try:
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if re.search(r"(^|/)(asterisk|sipp) |vipcall\.app|pytest", cmd):
-                found.append(f"{entry.name}: {cmd[:100].strip()}")
-        return found
+        return foreign_processes(mine)
 
     def wait_quiet(self, timeout: float) -> None:
         """Before a step: wait (bounded) until no foreign telephony/test process runs."""
