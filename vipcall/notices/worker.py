@@ -77,6 +77,31 @@ def settings_problem(settings: Settings) -> str | None:
     return None
 
 
+def adapters_from_settings(settings: Settings) -> tuple[KannelSms, SmtpMailer]:
+    """The SMS gateway and SMTP adapters (VIPCALL_SMS_*, VIPCALL_SMTP_*): the notices'
+    and the password codes' way out. Raises ValueError for unusable settings."""
+    listening = normalize(settings.voicemail_number, settings.region)
+    return (
+        KannelSms(
+            settings.sms_url,
+            settings.sms_user,
+            settings.sms_password,
+            settings.sms_from or listening,
+            timeout=settings.notice_send_timeout,
+        ),
+        SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_user,
+            settings.smtp_password,
+            settings.smtp_from,
+            timeout=settings.notice_send_timeout,
+            ca_file=settings.smtp_ca_file,
+        ),
+    )
+
+
 class NoticeWorker:
     """Sends due notices until stopped: :meth:`start` / :meth:`stop`, or :meth:`run_once`
     to send every notice due now (tests, one-off runs)."""
@@ -105,27 +130,12 @@ class NoticeWorker:
 
     @classmethod
     def from_settings(cls, pool: asyncpg.Pool, settings: Settings) -> NoticeWorker:
-        listening = normalize(settings.voicemail_number, settings.region)
+        sms, mailer = adapters_from_settings(settings)
         return cls(
             pool,
-            KannelSms(
-                settings.sms_url,
-                settings.sms_user,
-                settings.sms_password,
-                settings.sms_from or listening,
-                timeout=settings.notice_send_timeout,
-            ),
-            SmtpMailer(
-                settings.smtp_host,
-                settings.smtp_port,
-                settings.smtp_security,
-                settings.smtp_user,
-                settings.smtp_password,
-                settings.smtp_from,
-                timeout=settings.notice_send_timeout,
-                ca_file=settings.smtp_ca_file,
-            ),
-            listening,
+            sms,
+            mailer,
+            normalize(settings.voicemail_number, settings.region),
             Backoff(
                 settings.notice_retry_base,
                 settings.notice_retry_max,

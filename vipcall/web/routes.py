@@ -7,6 +7,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from vipcall.web.api import session
+from vipcall.web.api import (
+    admin_groups,
+    admin_organization,
+    admin_service_numbers,
+    admin_users,
+    auth,
+    session,
+)
 
-ROUTERS: tuple[APIRouter, ...] = (session.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    session.router,
+    auth.router,  # password by code, API tokens
+    admin_users.router,
+    admin_groups.router,
+    admin_service_numbers.router,
+    admin_organization.router,
+)
