@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.absence.rules",
         "vipcall.servicenumbers.rules",
         "vipcall.transfer.rules",
+        "vipcall.history.rules",
         "vipcall.prompts",
         "vipcall.config",
         "vipcall.metrics",
@@ -45,6 +46,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.notices",
         "vipcall.transfer",
         "vipcall.servicenumbers",
+        "vipcall.history",
     ),
     # processes and front ends
     ("vipcall.service", "vipcall.web", "vipcall.cli", "vipcall.devstack", "vipcall.__main__"),
@@ -63,6 +65,7 @@ PURE = (
     "vipcall.absence.rules",
     "vipcall.servicenumbers.rules",
     "vipcall.transfer.rules",
+    "vipcall.history.rules",
 )
 
 

@@ -28,6 +28,7 @@ class CallChannel:
 
     __slots__ = (
         "ari", "id", "caller", "exten", "args", "events", "gone", "handed_off", "answered", "log",
+        "created",
     )  # fmt: skip
 
     def __init__(self, ari: AriClient, channel: dict[str, Any], args: list[str]) -> None:
@@ -40,6 +41,8 @@ class CallChannel:
         self.gone = False
         self.handed_off = False
         self.answered = channel.get("state") == "Up"
+        self.created: str = channel.get("creationtime", "") or ""
+        """When Asterisk created the channel (ISO 8601, as ARI gives it): the call's start."""
         self.log = logging.LoggerAdapter(log, {"call_id": self.id})
 
     # -- events -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Protocol
 from vipcall.calls.channel import CallChannel
 from vipcall.calls.media import MediaKind
 from vipcall.directory.voicemail import AudioKind
+from vipcall.history.rules import RecordEnd, RecordStart
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Subscriber
 from vipcall.servicenumbers.rules import Offer, QueueSettings
@@ -145,6 +146,13 @@ class CallStore(
     is the PostgreSQL implementation."""
 
 
+class CallRecords(Protocol):
+    """Takes the call history's notes (:class:`vipcall.history.recorder.Recorder`): kept
+    and written in the background, so noting never waits."""
+
+    def note(self, note: RecordStart | RecordEnd) -> None: ...
+
+
 class Legs(Protocol):
     """Channels a flow originates itself (a service number's member legs): registered, the
     app delivers their events to the flow's :class:`CallChannel` for them."""
@@ -173,3 +181,5 @@ class CallContext:
     legs: Legs | None = None
     """Where a flow registers the channels it originates so their events reach it
     (:class:`vipcall.service.stasis.StasisApp` in the app)."""
+    records: CallRecords | None = None
+    """Where calls are noted for the call history (``None``: no history kept)."""

@@ -107,6 +107,13 @@ class Organization(Base):
     vm_max_messages: Mapped[int] = mapped_column(Integer, nullable=False, server_default="100")
     vm_keep_unheard_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default="28")
     vm_keep_heard_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default="29")
+    # Toll-fraud guard (vipcall.presence.forwarding.DialPolicy): where the service may send a
+    # call on a user's behalf. allowed_countries NULL: any country; denied_prefixes: E.164
+    # prefixes never called.
+    allowed_countries: Mapped[list[str] | None] = mapped_column(ARRAY(String(2)))
+    denied_prefixes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), nullable=False, server_default="{}"
+    )
     created_at: Mapped[datetime] = _created_at()
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
@@ -595,3 +602,49 @@ class AuthEvent(Base):
     username: Mapped[str | None] = mapped_column(String(320))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     client_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+# -- call history (issue 9) ------------------------------------------------------------
+from vipcall.history.rules import Route  # noqa: E402
+
+CALL_ROUTES = tuple(r.value for r in Route)
+
+
+class CallRecord(Base):
+    """One call as vipcall routed it (the call history): noted by the app once the decision
+    is carried out, ended by the app (a call it kept) or by the dialplan's report
+    (``[vipcall-ended]``, a call handed off to ring). Keyed by the Asterisk channel id of
+    the call's first leg, so the notes of one call, in any order, make one row.
+    ``ended_at`` NULL: the end was never reported (the app was away)."""
+
+    __tablename__ = "call_records"
+    __table_args__ = (
+        CheckConstraint(_in("route", CALL_ROUTES), name="route"),
+        Index(None, "caller_user_id", "started_at"),
+        Index(None, "callee_user_id", "started_at"),
+        Index(None, "caller_org_id", "started_at"),
+        Index(None, "callee_org_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a person answered (talk started); NULL: nobody did."""
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    route: Mapped[str] = mapped_column(String(16), nullable=False)
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    called_number: Mapped[str | None] = mapped_column(String(32))
+    caller_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    callee_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The parties' organisations when the call was made (admins' totals outlive users).
+    caller_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    callee_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    service_number_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_numbers.id", ondelete="SET NULL")
+    )
+    dial_status: Mapped[str | None] = mapped_column(String(16))

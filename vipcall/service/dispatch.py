@@ -21,6 +21,7 @@ from vipcall.calls.entry import (
     UnknownEntry,
 )
 from vipcall.calls.route import Routed
+from vipcall.history import recorder as history
 from vipcall.routing.decisions import (
     AbsenceNotice,
     ActivityMenu,
@@ -86,8 +87,12 @@ async def run(ch: CallChannel, ctx: CallContext, entry: Entry) -> str:
         ch.log.error("cannot execute %s", routed.decision)
         await ch.hangup(Cause.FAILURE)
         return "error"
+    if ctx.records is not None:
+        history.after_decision(ctx.records, ch, entry, routed)
     try:
         return await flow(ch, ctx, routed)
     finally:
+        if ctx.records is not None:  # a ring is noted here, after the hand-off
+            history.after_flow(ctx.records, ch, entry, routed)
         if isinstance(routed.decision, LEAVES_MESSAGES):
             await mwi.refresh(ch.ari, ctx.store, routed.decision.user_id)

@@ -15,12 +15,16 @@ from vipcall.calls.media import MediaKind, parse_media_key
 
 #: The mid-call transfer check (:func:`vipcall.transfer.flow.check`): (who, keys) -> reply.
 TransferCheck = Callable[[str, str], Awaitable[str]]
+#: The dialplan's report that a handed-off call ended
+#: (:func:`vipcall.history.recorder.end_reported`).
+CallEnded = Callable[[dict[str, str]], bool]
 
 
 def http_app(
     stream: EventStream,
     media: MediaSource | None = None,
     transfer: TransferCheck | None = None,
+    call_ended: CallEnded | None = None,
 ) -> web.Application:
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -54,9 +58,17 @@ def http_app(
         reply = await transfer(request.query.get("who", ""), request.query.get("keys", ""))
         return web.Response(text=reply)
 
+    async def ended(request: web.Request) -> web.Response:
+        # Reported by the dialplan ([vipcall-ended], CURL from a hangup handler) for the call
+        # history; noted only, written in the background.
+        if call_ended is None or not call_ended(dict(request.query)):
+            raise web.HTTPNotFound()
+        return web.Response(text="ok")
+
     app = web.Application()
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/health", health)
     app.router.add_get("/media/{kind}/{key}.wav", audio)
     app.router.add_get("/transfer", transfer_check)
+    app.router.add_get("/call-ended", ended)
     return app

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -14,6 +16,7 @@ from vipcall.ari import AriClient, EventStream
 from vipcall.calls.context import CallContext
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine
+from vipcall.history import recorder as history
 from vipcall.metrics import ARI_CONNECTED
 from vipcall.notices.worker import NoticeWorker, settings_problem
 from vipcall.numbers import normalize
@@ -25,6 +28,7 @@ from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
 from vipcall.store.mailbox import expire_periodically
 from vipcall.store.pool import create_pool
+from vipcall.store.records import write_records
 from vipcall.transfer import flow as transfer
 
 log = logging.getLogger("vipcall.app")
@@ -50,14 +54,24 @@ async def serve(settings: Settings) -> None:
     engine = create_engine(settings.database_url, pool_pre_ping=False, pool_size=10)
     pool = await create_pool(settings.database_url)
     ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password, settings.ari_app)
-    app = StasisApp(
-        ari, call_context(settings, DbCallStore(pool, engine)), Provisioner(ari, engine)
-    )
+
+    async def write(notes: Sequence[history.Note]) -> None:
+        async with pool.acquire() as conn:
+            await write_records(conn, notes)
+
+    records = history.Recorder(write)  # the call history, written off the ring path
+    ctx = replace(call_context(settings, DbCallStore(pool, engine)), records=records)
+    app = StasisApp(ari, ctx, Provisioner(ari, engine))
     # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
     stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
     ctx = app.ctx
     runner = web.AppRunner(
-        http_app(stream, ctx.store, lambda who, keys: transfer.check(ctx, who, keys))
+        http_app(
+            stream,
+            ctx.store,
+            lambda who, keys: transfer.check(ctx, who, keys),
+            lambda query: history.end_reported(records, query),
+        )
     )
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
@@ -77,6 +91,7 @@ async def serve(settings: Settings) -> None:
     notices = NoticeWorker.from_settings(pool, settings)  # new-message SMS/email queue
     notices.start()
     expiry = asyncio.create_task(expire_periodically(pool))  # old voicemail messages
+    writer = asyncio.create_task(records.run())
     try:
         await stop.wait()
     finally:
@@ -84,6 +99,8 @@ async def serve(settings: Settings) -> None:
         stream.stop()
         syncer.cancel()
         expiry.cancel()
+        writer.cancel()
+        await records.close()
         await notices.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(events, 5)

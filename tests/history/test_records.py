@@ -1,0 +1,298 @@
+"""The call history on real PostgreSQL: the notes of one call make one row whatever order
+they arrive in (vipcall.store.records), the recorder writes in batches and keeps a batch the
+database refused, and the service layer (vipcall.directory.history) shows each user their own
+calls and each organisation its totals."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vipcall import directory
+from vipcall.db.engine import session_factory, transaction
+from vipcall.directory import history
+from vipcall.directory.errors import InvalidField
+from vipcall.history.recorder import Note, Recorder
+from vipcall.history.rules import (
+    DayCount,
+    Direction,
+    RecordEnd,
+    RecordStart,
+    Route,
+    end_from_report,
+)
+from vipcall.store.pool import asyncpg_dsn
+from vipcall.store.records import write_records
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # 14:00 in Helsinki
+OUTSIDE = "+358451239876"
+_ids = itertools.count(1)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def conn(engine: AsyncEngine, database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    c = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def people(engine: AsyncEngine) -> dict[str, int]:
+    sessions = session_factory(engine)
+    async with transaction(sessions) as s:
+        for domain in ("a.fi", "b.fi"):
+            await directory.create_organization(s, name=domain, domain=domain)
+        ids = {}
+        for name, org, mobile in [
+            ("maija", "a.fi", "+358401260001"),
+            ("kalle", "a.fi", "+358401260002"),
+            ("ulla", "b.fi", "+358401260003"),
+        ]:
+            u = await directory.create_user(
+                s, organization=org, display_name=name.title(), mobile=mobile
+            )
+            ids[name] = u.id
+            ids[f"{name}_org"] = u.organization_id
+    return ids
+
+
+def channel() -> str:
+    return f"1764158400.{next(_ids)}"
+
+
+async def rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM call_records ORDER BY id")
+
+
+async def test_a_rung_call_noted_then_ended_by_the_dialplan(
+    conn: asyncpg.Connection, people: dict[str, int]
+) -> None:
+    ch = channel()
+    start = RecordStart(
+        ch, NOW, Route.RANG, OUTSIDE, "+358401260001", callee_user_id=people["maija"]
+    )
+    end = end_from_report(
+        ch, NOW + timedelta(seconds=50), dial_status="ANSWER", answered_ms=40_000,
+        dialed_ms=49_000, user=str(people["maija"]), called="+358401260001",
+        caller=OUTSIDE, dial="PJSIP/+358401260001@mobile",
+    )  # fmt: skip
+    await write_records(conn, [start, end])
+    [row] = await rows(conn)
+    assert row["started_at"] == NOW  # the app's start, earlier than the dial's
+    assert row["answered_at"] == NOW + timedelta(seconds=10)
+    assert row["ended_at"] == NOW + timedelta(seconds=50)
+    assert row["route"] == "rang" and row["dial_status"] == "ANSWER"
+    assert row["callee_user_id"] == people["maija"]
+    assert row["callee_org_id"] == people["maija_org"]
+    assert row["caller_user_id"] is None and row["caller_number"] == OUTSIDE
+
+
+async def test_the_same_notes_in_any_order_make_the_same_row(
+    conn: asyncpg.Connection, people: dict[str, int]
+) -> None:
+    def notes(ch: str) -> list[Note]:
+        return [
+            RecordStart(
+                ch,
+                NOW,
+                Route.RANG,
+                "+358401260002",
+                "+358401260001",
+                caller_user_id=people["kalle"],
+                callee_user_id=people["maija"],
+            ),  # fmt: skip
+            RecordStart(
+                ch,
+                NOW,
+                Route.VOICEMAIL,
+                called_number="+358401260001",
+                callee_user_id=people["maija"],
+            ),  # fmt: skip
+            end_from_report(
+                ch,
+                NOW + timedelta(seconds=45),
+                dial_status="NOANSWER",
+                answered_ms=0,
+                dialed_ms=30_000,
+                user=str(people["maija"]),
+                called="+358401260001",
+                caller="+358401260002",
+                dial="PJSIP/+358401260001@mobile",
+            ),  # fmt: skip
+            RecordEnd(ch, NOW + timedelta(seconds=44)),  # the voicemail flow's end
+        ]
+
+    columns = (
+        "started_at", "answered_at", "ended_at", "route", "caller_number", "called_number",
+        "caller_user_id", "callee_user_id", "caller_org_id", "callee_org_id", "dial_status",
+    )  # fmt: skip
+    seen = set()
+    for order in [(0, 1, 2, 3), (3, 2, 1, 0), (2, 0, 3, 1), (1, 3, 0, 2)]:
+        ch = channel()
+        made = notes(ch)
+        # the app's two notes keep their order (one task makes them, one after the other)
+        picked = [made[i] for i in order]
+        if picked.index(made[1]) < picked.index(made[0]):
+            continue
+        await write_records(conn, picked)
+        row = await conn.fetchrow("SELECT * FROM call_records WHERE channel_id = $1", ch)
+        assert row is not None
+        seen.add(tuple(row[c] for c in columns))
+    assert len(seen) == 1
+    [values] = seen
+    row = dict(zip(columns, values, strict=True))
+    assert row["route"] == "voicemail"
+    assert row["answered_at"] is None
+    assert row["ended_at"] == NOW + timedelta(seconds=45)
+    assert row["caller_user_id"] == people["kalle"]
+    assert row["caller_number"] == "+358401260002"
+
+
+async def test_the_dialplans_report_alone_still_makes_a_record(
+    conn: asyncpg.Connection, people: dict[str, int]
+) -> None:
+    # The app was restarted while the call rang: its note was never written.
+    ch = channel()
+    end = end_from_report(
+        ch, NOW, dial_status="ANSWER", answered_ms=20_000, dialed_ms=26_000,
+        user=str(people["maija"]), called="+358401260001", caller=OUTSIDE,
+        dial="PJSIP/+358409998877@pstn",
+    )  # fmt: skip
+    await write_records(conn, [end])
+    [row] = await rows(conn)
+    assert row["route"] == "forwarded"
+    assert row["started_at"] == NOW - timedelta(seconds=26)
+    assert row["callee_user_id"] == people["maija"]
+
+
+async def test_the_recorder_writes_in_batches_and_keeps_a_refused_batch() -> None:
+    written: list[list[Note]] = []
+    fail = True
+
+    async def write(notes: Sequence[Note]) -> None:
+        if fail:
+            raise OSError("database away")
+        written.append(list(notes))
+
+    recorder = Recorder(write, flush_seconds=0)
+    notes = [RecordEnd(f"c{i}", NOW) for i in range(3)]
+    for note in notes:
+        recorder.note(note)
+    with pytest.raises(OSError):
+        await recorder.flush()
+    assert recorder.pending == 3  # kept, in order
+    fail = False
+    await recorder.flush()
+    assert written == [notes] and recorder.pending == 0 and recorder.written == 3
+
+
+async def test_the_recorder_drops_the_oldest_beyond_its_limit() -> None:
+    async def write(notes: Sequence[Note]) -> None:
+        raise AssertionError("not written here")
+
+    recorder = Recorder(write, max_pending=2)
+    for i in range(3):
+        recorder.note(RecordEnd(f"c{i}", NOW))
+    assert recorder.pending == 2 and recorder.dropped == 1
+
+
+# -- the service layer ---------------------------------------------------------------------
+
+
+async def _calls(conn: asyncpg.Connection, people: dict[str, int]) -> None:
+    maija, kalle, ulla = people["maija"], people["kalle"], people["ulla"]
+    t = NOW - timedelta(hours=1)
+    notes: list[Note] = []
+
+    def call(start: RecordStart, answered: timedelta | None, length: timedelta | None) -> None:
+        notes.append(start)
+        if length is not None:
+            ans = start.started_at + answered if answered is not None else None
+            notes.append(RecordEnd(start.channel_id, start.started_at + length, ans))
+
+    # outside -> maija, answered after 5 s, 60 s of talk
+    call(RecordStart(channel(), t, Route.RANG, OUTSIDE, "+358401260001", None, maija),
+         timedelta(seconds=5), timedelta(seconds=65))  # fmt: skip
+    # outside -> maija, voicemail (missed)
+    call(RecordStart(channel(), t + timedelta(minutes=5), Route.VOICEMAIL, OUTSIDE,
+                     "+358401260001", None, maija), None, timedelta(seconds=40))  # fmt: skip
+    # maija -> kalle (colleague), forwarded and answered; end never reported
+    call(RecordStart(channel(), t + timedelta(minutes=10), Route.FORWARDED, "+358401260001",
+                     "+358401260002", maija, kalle), None, None)  # fmt: skip
+    # ulla (other org) -> outside, yesterday
+    call(RecordStart(channel(), NOW - timedelta(days=1), Route.RANG, "+358401260003",
+                     OUTSIDE, ulla, None), timedelta(seconds=1), timedelta(seconds=11))  # fmt: skip
+    # ulla (other org) -> maija, absence notice, two days ago
+    call(RecordStart(channel(), NOW - timedelta(days=2), Route.ABSENCE_NOTICE, "+358401260003",
+                     "+358401260001", ulla, maija), None, timedelta(seconds=20))  # fmt: skip
+    await write_records(conn, notes)
+
+
+async def test_a_user_sees_their_own_calls_newest_first(
+    conn: asyncpg.Connection, engine: AsyncEngine, people: dict[str, int]
+) -> None:
+    await _calls(conn, people)
+    async with session_factory(engine)() as s:
+        mine = await history.recent_calls(s, people["maija"], days=30, now=NOW)
+        kalles = await history.recent_calls(s, people["kalle"], days=30, now=NOW)
+        ullas = await history.recent_calls(s, people["ulla"], days=1, now=NOW)
+    assert [(e.direction, e.route, e.other_number, e.other_name, e.length_seconds)
+            for e in mine] == [
+        (Direction.OUT, Route.FORWARDED, "+358401260002", "Kalle", None),
+        (Direction.MISSED, Route.VOICEMAIL, OUTSIDE, None, 40),
+        (Direction.IN, Route.RANG, OUTSIDE, None, 60),
+        (Direction.MISSED, Route.ABSENCE_NOTICE, "+358401260003", "Ulla", 20),
+    ]  # fmt: skip
+    # Kalle's call from Maija was forwarded but its answer never reported: missed for him.
+    assert [(e.direction, e.other_name) for e in kalles] == [(Direction.MISSED, "Maija")]
+    # days=1: only the last day
+    assert [(e.direction, e.other_number) for e in ullas] == [(Direction.OUT, OUTSIDE)]
+
+
+async def test_calls_per_day_for_a_user(
+    conn: asyncpg.Connection, engine: AsyncEngine, people: dict[str, int]
+) -> None:
+    await _calls(conn, people)
+    async with session_factory(engine)() as s:
+        days = await history.calls_per_day(s, people["maija"], days=3, now=NOW)
+    assert days == [
+        DayCount(date(2026, 11, 24), missed=1),
+        DayCount(date(2026, 11, 25)),
+        DayCount(date(2026, 11, 26), incoming=1, outgoing=1, missed=1),
+    ]
+
+
+async def test_an_organisations_totals_count_only_its_users_calls(
+    conn: asyncpg.Connection, engine: AsyncEngine, people: dict[str, int]
+) -> None:
+    await _calls(conn, people)
+    async with session_factory(engine)() as s:
+        a = await history.organization_summary(s, people["maija_org"], days=3, now=NOW)
+        b = await history.organization_summary(s, people["ulla_org"], days=3, now=NOW)
+    assert a.total == 4  # not Ulla's call out
+    assert a.days[-1] == DayCount(date(2026, 11, 26), incoming=1, outgoing=1, missed=1)
+    assert a.by_route[Route.ABSENCE_NOTICE] == 1 and a.by_route[Route.RANG] == 1
+    assert a.talk_seconds == 60
+    assert b.total == 2
+    assert [d.outgoing for d in b.days] == [1, 1, 0]
+    assert b.talk_seconds == 10
+
+
+async def test_days_out_of_range_are_refused(engine: AsyncEngine, people: dict[str, int]) -> None:
+    async with session_factory(engine)() as s:
+        for bad in (0, 367):
+            with pytest.raises(InvalidField) as err:
+                await history.recent_calls(s, people["maija"], days=bad)
+            assert err.value.field == "days"
+        with pytest.raises(InvalidField):
+            await history.organization_summary(s, people["maija_org"], days=-1)
