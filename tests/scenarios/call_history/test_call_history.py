@@ -1,0 +1,112 @@
+"""The call history is kept by the call flows themselves: a call that rang and was
+answered, a call that ended in voicemail and a forwarded call each leave one record with
+the right route, parties and times — the answered ones with the talk time the dialplan
+reported when the call ended (``[vipcall-ring]`` h -> the app's ``/call-ended``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from harness.app import eventually
+from tests.support.people import fresh_external
+from vipcall.db.engine import create_engine
+
+
+async def records_of(database: str, user_id: int) -> list[dict[str, object]]:
+    """The user's call records whose end is known (oldest first)."""
+    from sqlalchemy import text
+
+    engine = create_engine(database)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT * FROM call_records WHERE (caller_user_id = :u OR"
+                    " callee_user_id = :u) AND ended_at IS NOT NULL ORDER BY started_at"
+                ),
+                {"u": user_id},
+            )
+            return [dict(r._mapping) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_answered_call_is_recorded_as_rang_with_its_talk_time(
+    vipcall, people, parties, database
+) -> None:
+    org = await people.org()
+    maija = await people.user(org)
+    handset = await parties.handset().start()
+
+    call = await parties.external_caller("+358501110201", maija.mobile, hold="2000").run()
+    await handset.wait()
+
+    assert call.ok, call.log
+    [record] = await eventually(lambda: records_of(database, maija.id))
+    assert record["route"] == "rang"
+    assert record["caller_number"] == "+358501110201"
+    assert record["called_number"] == maija.mobile
+    assert record["callee_user_id"] == maija.id and record["caller_user_id"] is None
+    assert record["dial_status"] == "ANSWER"
+    assert record["answered_at"] is not None
+    talk = record["ended_at"] - record["answered_at"]  # type: ignore[operator]
+    assert timedelta(seconds=1.5) < talk < timedelta(seconds=4), talk
+    assert record["started_at"] <= record["answered_at"]  # type: ignore[operator]
+
+
+async def test_a_call_that_reached_voicemail_is_recorded_as_voicemail(
+    vipcall, people, parties, database
+) -> None:
+    org = await people.org()
+    maija = await people.user(org)  # no handset listening: unreachable -> voicemail
+
+    call = await parties.external_caller(
+        "+358501110202", maija.mobile, "uac_message.xml", hold="3000"
+    ).run()
+
+    assert call.ok, call.log
+    [record] = await eventually(lambda: records_of(database, maija.id))
+    assert record["route"] == "voicemail"
+    assert record["answered_at"] is None, "nobody answered: a missed call"
+    assert record["caller_number"] == "+358501110202"
+    assert record["callee_user_id"] == maija.id
+    assert record["ended_at"] > record["started_at"]  # type: ignore[operator]
+
+
+async def test_a_forwarded_call_is_recorded_as_forwarded(
+    vipcall, people, parties, database
+) -> None:
+    org = await people.org()
+    maija = await people.user(org)
+    target = fresh_external()
+    await people.forward(maija, target)
+    far_end = await parties.pstn_far_end().start()
+
+    call = await parties.external_caller("+358501110203", maija.mobile, hold="1500").run()
+    await far_end.wait()
+
+    assert call.ok, call.log
+    [record] = await eventually(lambda: records_of(database, maija.id))
+    assert record["route"] == "forwarded"
+    assert record["callee_user_id"] == maija.id
+    assert record["called_number"] == maija.mobile
+    assert record["answered_at"] is not None, "the forwarding target answered"
+    assert record["dial_status"] == "ANSWER"
+
+
+async def test_a_users_own_call_out_is_recorded_as_theirs(
+    vipcall, people, parties, database
+) -> None:
+    org = await people.org()
+    maija = await people.user(org)
+    far_end = await parties.pstn_far_end().start()
+    outside = fresh_external()
+
+    call = await parties.handset_caller(maija.mobile, outside, hold="1000").run()
+    await far_end.wait()
+
+    assert call.ok, call.log
+    [record] = await eventually(lambda: records_of(database, maija.id))
+    assert record["caller_user_id"] == maija.id and record["callee_user_id"] is None
+    assert record["route"] == "rang" and record["called_number"] == outside
+    assert record["answered_at"] is not None
