@@ -45,6 +45,13 @@ EXPECTED_TABLES = {
     "mailbox_login_failures",
     # 0003: service numbers' queue
     "service_number_calls",
+    # 0004: the home page's sessions, tokens, password codes and auth log
+    "web_sessions",
+    "api_tokens",
+    "password_codes",
+    "auth_events",
+    # 0005: call history
+    "call_records",
 }
 
 
@@ -80,7 +87,7 @@ async def test_upgrade_downgrade_roundtrip() -> None:
         assert await _tables(url) == set()
         await migrate.upgrade_async(url)
         assert await _tables(url) == EXPECTED_TABLES
-        assert await migrate.current_revision_async(url) == "0003"  # head
+        assert await migrate.current_revision_async(url) == "0007"  # head
         assert await _diff(url) == [], "models and migrations disagree"
         # Upgrading again is a no-op.
         await migrate.upgrade_async(url)

@@ -44,6 +44,19 @@ def register(commands: Commands) -> None:
     red.add_argument("activities", metavar="LIST", help="comma-separated, e.g. 2,3,4,5,6")
     red.set_defaults(handler=set_red)
 
+    fraud = actions.add_parser(
+        "set-dial-policy",
+        help="limit where the service may call on users' behalf (toll-fraud guard)",
+        description="Limit the destinations of forwarding, transfer, the greeting's and the "
+        "absence notice's key 1 and service-number overflow (premium-rate and shared-cost "
+        "numbers are always refused). --allow: ISO country codes, e.g. FI,SE,EE, or 'any' "
+        "(the default); --deny: number prefixes never called, e.g. +3587001,00882, or 'none'.",
+    )
+    fraud.add_argument("domain", metavar="DOMAIN")
+    fraud.add_argument("--allow", metavar="COUNTRIES", default="any")
+    fraud.add_argument("--deny", metavar="PREFIXES", default="none")
+    fraud.set_defaults(handler=set_dial_policy)
+
     limits = actions.add_parser(
         "set-voicemail-limits",
         help="set the organisation's mailbox limits",
@@ -102,6 +115,18 @@ async def set_red(args: argparse.Namespace, rt: Runtime) -> int:
         domain = org.domain
     green = d.green_activities(red)
     out(f"{domain}: red {','.join(map(str, red)) or '-'}; green {','.join(map(str, green)) or '-'}")
+    return 0
+
+
+async def set_dial_policy(args: argparse.Namespace, rt: Runtime) -> int:
+    countries = d.parse_countries(args.allow)
+    prefixes = d.parse_prefixes(args.deny)
+    async with transaction(rt.sessions) as s:
+        org = await d.get_organization(s, args.domain)
+        await d.set_dial_policy(s, org, allowed_countries=countries, denied_prefixes=prefixes)
+        domain = org.domain
+    allowed = ",".join(countries) if countries is not None else "any country"
+    out(f"{domain}: calls allowed to {allowed}; denied prefixes {','.join(prefixes) or '-'}")
     return 0
 
 

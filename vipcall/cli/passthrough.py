@@ -1,5 +1,6 @@
-"""``vipcall serve ...``, ``vipcall web ...`` and ``vipcall sandbox ...``: handed, with the rest of the command
-line, to another module's ``main(argv)`` before the admin parser sees them."""
+"""``vipcall serve ...``, ``vipcall web ...`` and ``vipcall sandbox ...``: handed, with the
+rest of the command line, to another module's ``main(argv)`` before the admin parser sees
+them."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
+import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vipcall.db.models import DEFAULT_RED_ACTIVITIES, Organization, User
 from vipcall.directory import validation as v
 from vipcall.directory.errors import DuplicateOrganization, InvalidField, UnknownOrganization
+from vipcall.presence.forwarding import DialPolicy, dial_policy
 from vipcall.presence.model import Activity
 
 #: How an empty list of red activities may be written (every activity green).
@@ -99,6 +101,70 @@ async def set_red_activities(
     org.red_activities = sorted({v.activity("red_activities", a) for a in activities})
     await session.flush()
     return org
+
+
+def parse_countries(raw: str) -> list[str] | None:
+    """Allowed countries as typed: ``FI,SE,EE`` -> ["EE", "FI", "SE"]; ``any``/``*`` -> None
+    (any country). Raises :class:`InvalidField` (field ``allowed_countries``)."""
+    text = raw.strip()
+    if text.lower() in ("any", "*", "all"):
+        return None
+    return sorted({_country(c) for c in text.split(",") if c.strip()})
+
+
+def _country(raw: str) -> str:
+    code = raw.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidField("allowed_countries", f"{raw.strip()!r} is not an ISO country code")
+    return code
+
+
+def _prefix(raw: str) -> str:
+    text = raw.strip().replace(" ", "").replace("-", "")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not (text.startswith("+") and text[1:].isdigit() and 2 <= len(text) <= 16):
+        raise InvalidField(
+            "denied_prefixes", f"{raw.strip()!r} is not a number prefix like +3587001 or 00882"
+        )
+    return text
+
+
+def parse_prefixes(raw: str) -> list[str]:
+    """Denied prefixes as typed: ``+3587001, 00882`` -> ["+3587001", "+882"]; ``none`` ->
+    []. Raises :class:`InvalidField` (field ``denied_prefixes``)."""
+    text = raw.strip()
+    if text.lower() in NO_ACTIVITIES:
+        return []
+    return sorted({_prefix(p) for p in text.split(",") if p.strip()})
+
+
+async def set_dial_policy(
+    session: AsyncSession,
+    org: Organization,
+    *,
+    allowed_countries: Iterable[str] | None,
+    denied_prefixes: Iterable[str],
+) -> Organization:
+    """Set the organisation's toll-fraud guard (the rule is
+    :func:`vipcall.presence.forwarding.destination_refusal`): the countries the service may
+    call on a user's behalf (``None``: any) and prefixes it never calls. Validates all
+    before changing anything."""
+    countries = (
+        None if allowed_countries is None else sorted({_country(c) for c in allowed_countries})
+    )
+    if countries == []:
+        raise InvalidField("allowed_countries", "allow at least one country, or any")
+    prefixes = sorted({_prefix(p) for p in denied_prefixes})
+    org.allowed_countries = countries
+    org.denied_prefixes = prefixes
+    await session.flush()
+    return org
+
+
+def dial_policy_of(org: Organization) -> DialPolicy:
+    """The organisation's :class:`DialPolicy` (what the call-time store builds, too)."""
+    return dial_policy(org.allowed_countries, org.denied_prefixes or ())
 
 
 def parse_red_activities(raw: str) -> list[int]:

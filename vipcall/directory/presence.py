@@ -23,7 +23,7 @@ from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
 from vipcall.db.queries import FORWARDING_REACH, reached
 from vipcall.directory import validation as v
 from vipcall.directory.errors import ForwardRefused, InvalidField
-from vipcall.directory.organizations import get_organization
+from vipcall.directory.organizations import dial_policy_of, get_organization
 from vipcall.directory.users import get_user
 from vipcall.presence.activity import (
     activity_in_effect,
@@ -31,7 +31,13 @@ from vipcall.presence.activity import (
     schedule_state,
     scheduled_in_effect,
 )
-from vipcall.presence.forwarding import Refusal, forward_refusal, next_hops_any, refusal_text
+from vipcall.presence.forwarding import (
+    OPEN,
+    Refusal,
+    forward_refusal,
+    next_hops_any,
+    refusal_text,
+)
 
 
 def _now() -> datetime:
@@ -87,7 +93,10 @@ async def validate_forward_target(session: AsyncSession, user: User, raw: str) -
         raise ForwardRefused(Refusal.INVALID_NUMBER, str(exc)) from None
     own = {n for n in (user.mobile_number, user.landline_number) if n}
     rows = await session.execute(text(FORWARDING_REACH), {"start": [target], "now": _now()})
-    reason = forward_refusal(own, target, next_hops_any(reached(r) for r in rows.mappings()))
+    org = await session.get(Organization, user.organization_id)
+    policy = dial_policy_of(org) if org is not None else OPEN
+    hops = next_hops_any(reached(r) for r in rows.mappings())
+    reason = forward_refusal(own, target, hops, policy)
     if reason is not None:
         raise ForwardRefused(reason, refusal_text(reason, target))
     return target
@@ -162,10 +171,14 @@ async def list_scheduled_activities(
     return result.all()
 
 
-async def delete_scheduled_activity(session: AsyncSession, scheduled_id: int) -> bool:
-    result = await session.execute(
-        delete(ScheduledActivity).where(ScheduledActivity.id == scheduled_id)
-    )
+async def delete_scheduled_activity(
+    session: AsyncSession, scheduled_id: int, *, owner: User | str | int | None = None
+) -> bool:
+    """Delete a scheduled activity; with ``owner`` only one of that user's. False if none."""
+    condition = ScheduledActivity.id == scheduled_id
+    if owner is not None:
+        condition = condition & (ScheduledActivity.user_id == (await get_user(session, owner)).id)
+    result = await session.execute(delete(ScheduledActivity).where(condition))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -20,15 +20,16 @@ from vipcall.db.models import (
     SERVICE_NUMBER_KINDS,
     SERVICE_NUMBER_OVERFLOWS,
     SERVICE_NUMBER_STRATEGIES,
+    Organization,
     ServiceNumber,
     ServiceNumberMember,
     User,
 )
 from vipcall.directory import validation as v
 from vipcall.directory.errors import DirectoryError, InvalidField
-from vipcall.directory.organizations import get_organization
+from vipcall.directory.organizations import dial_policy_of, get_organization
 from vipcall.directory.users import number_owners, resolve_user
-from vipcall.presence.forwarding import forward_refusal
+from vipcall.presence.forwarding import OPEN, forward_refusal
 
 #: Limits of the per-service-number times (seconds).
 MEMBER_RING_RANGE = (5, 120)
@@ -72,7 +73,9 @@ async def _overflow_target(
         if not text:
             raise InvalidField("overflow_target", "overflow to a number needs the number")
         e164 = v.phone("overflow_target", text)
-        refusal = forward_refusal(frozenset({own}), e164, {})
+        org = await session.get(Organization, org_id)
+        policy = dial_policy_of(org) if org is not None else OPEN
+        refusal = forward_refusal(frozenset({own}), e164, {}, policy)
         if refusal is not None:
             raise InvalidField("overflow_target", f"{text!r} cannot be called ({refusal.value})")
         return e164
@@ -218,3 +221,17 @@ async def members_of(session: AsyncSession, sn: ServiceNumber) -> list[tuple[Use
         .order_by(User.id)
     )
     return [(u, bool(li)) for u, li in rows.tuples()]
+
+
+async def memberships(
+    session: AsyncSession, user: str | int | User
+) -> list[tuple[ServiceNumber, bool]]:
+    """(service number, logged in) of each service number the user is a member of, by id."""
+    who = await resolve_user(session, user)
+    rows = await session.execute(
+        select(ServiceNumber, ServiceNumberMember.logged_in)
+        .join(ServiceNumberMember, ServiceNumberMember.service_number_id == ServiceNumber.id)
+        .where(ServiceNumberMember.user_id == who.id)
+        .order_by(ServiceNumber.id)
+    )
+    return [(sn, bool(li)) for sn, li in rows.tuples()]

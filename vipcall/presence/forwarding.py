@@ -28,6 +28,7 @@ class Refusal(StrEnum):
     PREMIUM_OR_SHARED_COST = "premium-or-shared-cost"
     OWN_NUMBER = "own-number"
     LOOP = "loop"
+    BLOCKED_DESTINATION = "blocked-destination"
 
 
 #: Why, in words (CLI, home page, logs); the phone says the prompt named by the value.
@@ -36,6 +37,7 @@ REFUSAL_TEXT: Mapping[Refusal, str] = {
     Refusal.PREMIUM_OR_SHARED_COST: "{target} is a premium-rate or shared-cost number",
     Refusal.OWN_NUMBER: "{target} is the user's own number",
     Refusal.LOOP: "forwarding to {target} would loop back",
+    Refusal.BLOCKED_DESTINATION: "{target} is a destination the organisation does not allow",
 }
 
 
@@ -80,18 +82,64 @@ def forwarding_in_effect(forwardings: Iterable[Forwarding], activity: int) -> st
     return candidates[0] if candidates else None
 
 
+@dataclass(frozen=True, slots=True)
+class DialPolicy:
+    """An organisation's limits on where the service may send a call on its users' behalf
+    (forwarding, transfer, the greeting's and the absence notice's key 1, service-number
+    overflow): the toll-fraud guard beside the premium/shared-cost refusal.
+
+    ``allowed_countries``: ISO 3166 regions a target may be in (``None``: any country);
+    ``denied_prefixes``: E.164 prefixes never called (e.g. ``+3587001``, ``+882``).
+    """
+
+    allowed_countries: frozenset[str] | None = None
+    denied_prefixes: tuple[str, ...] = ()
+
+
+#: No limits beyond premium-rate and shared-cost (the operator's default).
+OPEN = DialPolicy()
+
+
+def dial_policy(
+    allowed_countries: Iterable[str] | None, denied_prefixes: Iterable[str]
+) -> DialPolicy:
+    """The policy of an organisation's stored columns (``None``: any country)."""
+    allowed = None if allowed_countries is None else frozenset(c.upper() for c in allowed_countries)
+    return DialPolicy(allowed, tuple(denied_prefixes))
+
+
+def destination_refusal(target: str, policy: DialPolicy = OPEN) -> Refusal | None:
+    """Why the service may not place a call to ``target`` (E.164) for an organisation with
+    ``policy``, whoever asks: premium-rate or shared-cost, outside the allowed countries, or
+    under a denied prefix. ``None``: it may."""
+    if numbers.is_premium_or_shared_cost(target):
+        return Refusal.PREMIUM_OR_SHARED_COST
+    if any(target.startswith(prefix) for prefix in policy.denied_prefixes):
+        return Refusal.BLOCKED_DESTINATION
+    if policy.allowed_countries is not None:
+        if numbers.region_of(target) not in policy.allowed_countries:
+            return Refusal.BLOCKED_DESTINATION
+    return None
+
+
 def forward_refusal(
-    own: Collection[str], target: str, next_hops: Mapping[str, Collection[str]]
+    own: Collection[str],
+    target: str,
+    next_hops: Mapping[str, Collection[str]],
+    policy: DialPolicy = OPEN,
 ) -> Refusal | None:
     """Why forwarding a user whose numbers are ``own`` to ``target`` (E.164) is refused, or
     ``None`` when it is allowed.
 
-    ``next_hops`` maps a number to the targets its owner forwards to (immediately or bound to
-    any activity: an activity can be switched on at any time). Reaching one of ``own`` by
-    following them from the target is a loop (A -> B -> A, or longer).
+    First :func:`destination_refusal` (premium, shared cost, the organisation's
+    ``policy``); then the user's own number; then loops: ``next_hops`` maps a number to the
+    targets its owner forwards to (immediately or bound to any activity: an activity can be
+    switched on at any time), and reaching one of ``own`` by following them from the target
+    is a loop (A -> B -> A, or longer).
     """
-    if numbers.is_premium_or_shared_cost(target):
-        return Refusal.PREMIUM_OR_SHARED_COST
+    refused = destination_refusal(target, policy)
+    if refused is not None:
+        return refused
     if target in own:
         return Refusal.OWN_NUMBER
     return Refusal.LOOP if _loops(own, target, next_hops, frozenset({target})) else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vipcall.presence.codes import parse_feature_code
-from vipcall.presence.forwarding import forward_refusal
+from vipcall.presence.forwarding import DialPolicy, destination_refusal, forward_refusal
 from vipcall.presence.model import Role
 from vipcall.routing.decisions import (
     AbsenceNotice,
@@ -105,14 +105,17 @@ def route_inbound(
     user cannot be reached.
     """
     for target in callee.forwardings_now:
-        if forward_refusal(callee.numbers, target, callee.forward_hops) is None:
+        if (
+            forward_refusal(callee.numbers, target, callee.forward_hops, callee.org.dial_policy)
+            is None
+        ):
             return Ring((Pstn(target),), policy.ring_timeout, callee.id, caller_id)
     breaks_through = callee.caller_breaks_through
     if callee.absence_notice_on and not callee.caller_is_vip and not breaks_through:
         return AbsenceNotice(
             callee.id,
             int(callee.activity),
-            callee.absence.customer_service,
+            _dialable(callee.absence.customer_service, callee.org.dial_policy),
             callee.voicemail_enabled,
         )
     if called == callee.landline and callee.is_red and not breaks_through:
@@ -120,6 +123,11 @@ def route_inbound(
             return Voicemail(callee.id, reason=LANDLINE_RED)
         return Announce("user-cannot-be-reached", Cause.UNREACHABLE)
     return ring_user(callee, policy, caller_id)
+
+
+def _dialable(number: str | None, policy: DialPolicy) -> str | None:
+    """``number`` if the service may call it for the organisation (else no key offers it)."""
+    return number if number is not None and destination_refusal(number, policy) is None else None
 
 
 def voicemail_number_lookup(call: NewCall, policy: Policy) -> str | None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from vipcall.presence.absence import AbsenceSettings, absence_notice_on, breaks_through
-from vipcall.presence.forwarding import forwarding_candidates
+from vipcall.presence.forwarding import OPEN, DialPolicy, forwarding_candidates
 from vipcall.presence.model import DEFAULT_RED_ACTIVITIES, Activity, Role
 
 
@@ -29,6 +29,7 @@ class Organization:
     switchboard: str | None = None
     red_activities: frozenset[Activity] = DEFAULT_RED_ACTIVITIES
     language: str = "fi"
+    dial_policy: DialPolicy = OPEN
 
 
 @dataclass(frozen=True, slots=True)

@@ -297,7 +297,7 @@ async def _overflow(
     ch: CallChannel, ctx: CallContext, routed: Routed, info: ServiceNumberInfo
 ) -> str:
     """Past the maximum wait: another number, a user's voicemail or an announcement."""
-    decision = overflow_decision(info.settings.overflow)
+    decision = overflow_decision(info.settings.overflow, info.settings.dial_policy)
     ch.log.info("service number %s: maximum wait reached, overflow %s", info.id, decision)
     await _moh(ch, False)
     if isinstance(decision, Ring):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from vipcall.presence.forwarding import OPEN, DialPolicy, destination_refusal
 from vipcall.routing.decisions import Announce, Cause, Decision, Pstn, Ring, Voicemail
 
 
@@ -55,6 +56,7 @@ class QueueSettings:
     member_ring_seconds: int = 20
     max_wait_seconds: int = 120
     overflow: Overflow = Overflow()
+    dial_policy: DialPolicy = OPEN
     announce_position: bool = False
 
 
@@ -129,10 +131,13 @@ def ring_seconds(entered_at: datetime, now: datetime, settings: QueueSettings) -
     return max(1, min(settings.member_ring_seconds, int(left + 0.999)))
 
 
-def overflow_decision(overflow: Overflow) -> Decision:
-    """Where a caller goes after the maximum wait."""
+def overflow_decision(overflow: Overflow, policy: DialPolicy = OPEN) -> Decision:
+    """Where a caller goes after the maximum wait. A number the organisation's ``policy``
+    no longer lets the service call gets the default announcement instead."""
     match overflow.kind:
-        case OverflowKind.NUMBER if overflow.target:
+        case OverflowKind.NUMBER if overflow.target and (
+            destination_refusal(overflow.target, policy) is None
+        ):
             return Ring((Pstn(overflow.target),), 0)
         case OverflowKind.VOICEMAIL if overflow.target and overflow.target.isdigit():
             return Voicemail(int(overflow.target), reason=OVERFLOW_VOICEMAIL)

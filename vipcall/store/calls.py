@@ -30,7 +30,7 @@ from vipcall.db.queries import reached as reached_user
 from vipcall.notices.rules import DEFAULT_NOTIFY_BY, channel_table
 from vipcall.presence.absence import AbsenceSettings, is_vip, recent_calls
 from vipcall.presence.activity import activity_in_effect, red_chain_end, scheduled_in_effect
-from vipcall.presence.forwarding import next_hops_now, split_forwardings
+from vipcall.presence.forwarding import dial_policy, next_hops_now, split_forwardings
 from vipcall.presence.model import Activity, Role
 from vipcall.routing.snapshot import Organization, Subscriber
 from vipcall.store.listening import ListeningQueries
@@ -40,7 +40,8 @@ from vipcall.store.servicenumbers import ServiceNumberQueries
 _USER_SQL = (
     """
 SELECT u.id, u.mobile_number, u.landline_number, u.role,
-       o.id AS org_id, o.switchboard_number, o.red_activities, o.language,"""
+       o.id AS org_id, o.switchboard_number, o.red_activities, o.language,
+       o.allowed_countries, o.denied_prefixes,"""
     + FORWARDING_FACTS
     + """,
        ARRAY(SELECT p.sip_username FROM softphones p
@@ -146,6 +147,7 @@ def _subscriber(
         switchboard=row["switchboard_number"],
         red_activities=frozenset(Activity(a) for a in row["red_activities"]),
         language=row["language"],
+        dial_policy=dial_policy(row["allowed_countries"], row["denied_prefixes"]),
     )
     manual, periods, forwardings = forwarding_facts(row)
     immediate, by_activity = split_forwardings(forwardings)

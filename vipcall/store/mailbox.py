@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from vipcall.presence.forwarding import OPEN, DialPolicy, dial_policy
 from vipcall.voicemail.limits import MailboxLimits, expires_at
 
 log = logging.getLogger("vipcall.voicemail")
@@ -44,6 +45,8 @@ class MailboxProfile:
     announce_end_time: bool = False
     key1_target: str | None = None
     """The number key 1 connects to, when the user offers it."""
+    dial_policy: DialPolicy = OPEN
+    """Where the organisation lets the service call (key 1 is not offered past it)."""
     offer_bypass: bool = False
     """Key 2 ("reach the person anyway") when a routing rule sent the caller here."""
     greeting_version: int | None = None
@@ -53,7 +56,7 @@ class MailboxProfile:
 
 
 PROFILE = """
-SELECT u.id, u.mobile_number, o.time_zone, o.language,
+SELECT u.id, u.mobile_number, o.time_zone, o.language, o.allowed_countries, o.denied_prefixes,
        o.vm_max_message_seconds, o.vm_max_messages, o.vm_keep_unheard_days, o.vm_keep_heard_days,
        COALESCE(vs.announce_activity, false) AS announce_activity,
        COALESCE(vs.announce_end_time, false) AS announce_end_time,
@@ -98,6 +101,7 @@ async def mailbox_profile(pool: asyncpg.Pool, user_id: int) -> MailboxProfile | 
         announce_activity=row["announce_activity"],
         announce_end_time=row["announce_end_time"],
         key1_target=row["key1_target"],
+        dial_policy=dial_policy(row["allowed_countries"], row["denied_prefixes"]),
         offer_bypass=row["offer_bypass"],
         greeting_version=version if row["has_greeting"] else None,
         name_version=version if row["has_name"] else None,

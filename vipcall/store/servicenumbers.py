@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vipcall.db.engine import transaction
 from vipcall.directory import servicenumbers as sn_service
+from vipcall.presence.forwarding import dial_policy
 from vipcall.routing.snapshot import Organization, Subscriber
 from vipcall.servicenumbers.rules import (
     Member,
@@ -72,7 +73,8 @@ class QueueCall:
 
 _SN = """
 SELECT s.id, s.organization_id, s.number, s.name, s.strategy, s.member_ring_seconds,
-       s.max_wait_seconds, s.overflow_kind, s.overflow_target, s.announce_position, o.language
+       s.max_wait_seconds, s.overflow_kind, s.overflow_target, s.announce_position, o.language,
+       o.allowed_countries, o.denied_prefixes
   FROM service_numbers s JOIN organizations o ON o.id = s.organization_id
  WHERE s.id = $1
 """
@@ -154,6 +156,7 @@ class ServiceNumberQueries:
             max_wait_seconds=row["max_wait_seconds"],
             overflow=Overflow(OverflowKind(row["overflow_kind"]), row["overflow_target"]),
             announce_position=row["announce_position"],
+            dial_policy=dial_policy(row["allowed_countries"], row["denied_prefixes"]),
         )
         return ServiceNumberInfo(
             row["id"], row["organization_id"], row["number"], row["name"], row["language"],

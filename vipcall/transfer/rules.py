@@ -89,7 +89,7 @@ def check(user: Subscriber | None, keys: str, region: str) -> Verdict:
     target = try_normalize(number, region) if number.isdigit() else None
     if target is None:
         return Refused(Refusal.INVALID_NUMBER)
-    refusal = forward_refusal(user.numbers, target, user.forward_hops)
+    refusal = forward_refusal(user.numbers, target, user.forward_hops, user.org.dial_policy)
     return Refused(refusal) if refusal is not None else Accepted(target)
 
 

@@ -37,6 +37,7 @@ from vipcall.calls.media import MediaKind, media_uri
 from vipcall.calls.recordings import StoredRecordings
 from vipcall.calls.route import Routed, reachable_only
 from vipcall.metrics import MESSAGES, UNSAVED
+from vipcall.presence.forwarding import destination_refusal
 from vipcall.prompts.media import sound
 from vipcall.routing.decisions import Cause, Presentation, Pstn, Ring, Voicemail
 from vipcall.routing.rules import (
@@ -110,6 +111,8 @@ def plan_greeting(
         # The caller heard the notice (twice): no greeting again, no keys.
         return Greeting([sound("voicemail-leave-message", lang)], max_seconds=max_seconds)
     key1 = profile.key1_target
+    if key1 is not None and destination_refusal(key1, profile.dial_policy) is not None:
+        key1 = None  # the organisation no longer lets the service call it
     key2 = reason in ROUTED_TO_VOICEMAIL and profile.offer_bypass and user is not None
     red = user is not None and user.is_red
     facts = GreetingFacts(
