@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from vipcall import numbers
 from vipcall.db.models import Contact, Organization, User, VipColleague
 from vipcall.directory import validation as v
-from vipcall.directory.errors import DirectoryError, InvalidField
+from vipcall.directory.errors import DirectoryError, InvalidField, UnknownUser
 from vipcall.directory.organizations import get_organization
 from vipcall.directory.users import get_user, resolve_user
 from vipcall.presence.absence import is_vip
@@ -197,6 +197,16 @@ async def set_colleague_vip(
     elif not vip and existing is not None:
         await session.delete(existing)
     await session.flush()
+    return other
+
+
+async def get_colleague(session: AsyncSession, user: User | str | int, colleague_id: int) -> User:
+    """A user of ``user``'s organisation by id; any other id (also one of another
+    organisation) is :class:`UnknownUser`, so nothing about other organisations shows."""
+    owner = await get_user(session, user)
+    other = await session.get(User, colleague_id)
+    if other is None or other.organization_id != owner.organization_id:
+        raise UnknownUser(colleague_id)
     return other
 
 

@@ -11,9 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from vipcall.db.models import Softphone, User
+from vipcall.directory.errors import DirectoryError
 from vipcall.directory.users import get_user
 
 PASSWORD_BYTES = 18  # 24 URL-safe characters
+
+
+class UnknownSoftphone(DirectoryError):
+    """No such softphone (or not one of the given user's)."""
+
+    def __init__(self, ref: int | str) -> None:
+        self.ref = ref
+        super().__init__(f"unknown softphone {ref!r}")
 
 
 def generate_password() -> str:
@@ -73,3 +82,16 @@ async def get_softphone_by_endpoint(session: AsyncSession, endpoint_id: str) -> 
 async def remove_softphone(session: AsyncSession, endpoint_id: str) -> bool:
     result = await session.execute(delete(Softphone).where(Softphone.sip_username == endpoint_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def get_softphone(
+    session: AsyncSession, softphone_id: int, owner: User | str | int | None = None
+) -> Softphone:
+    """A softphone by id; with ``owner``, it must be that user's. Raises
+    :class:`UnknownSoftphone`."""
+    phone = await session.get(Softphone, softphone_id)
+    if phone is None:
+        raise UnknownSoftphone(softphone_id)
+    if owner is not None and phone.user_id != (await get_user(session, owner)).id:
+        raise UnknownSoftphone(softphone_id)
+    return phone

@@ -12,7 +12,8 @@ greeting and name, and the organisation's mailbox limits.
 * The PIN (4-8 digits) is stored as an argon2id hash like passwords.
 * Greeting and name audio are stored as WAV, 8 kHz, mono, 16-bit (what Asterisk plays
   without transcoding): such a WAV is stored as given; anything else sox reads (other WAV
-  rates, AIFF, FLAC, Ogg, ...) is converted with ``sox`` in a subprocess.
+  rates, AIFF, FLAC, Ogg, ...) is converted with ``sox`` in a subprocess, and what sox cannot
+  read (MP3, AAC/M4A, WebM/Opus from a browser's recorder) with ``ffmpeg``.
 """
 
 from __future__ import annotations
@@ -284,7 +285,8 @@ def pin_matches(pin_hash: str | None, pin: str) -> bool:
 async def set_pin(session: AsyncSession, user: User | str | int, pin: str) -> None:
     """Set the user's mailbox PIN."""
     owner = await get_user(session, user)
-    hashed = hash_pin(pin)
+    # argon2 takes ~50 ms of CPU: hashed in a thread, so the event loop goes on meanwhile.
+    hashed = await asyncio.to_thread(hash_pin, pin)
     row = await _settings_row(session, owner)
     row.pin_hash = hashed
     await session.flush()
@@ -390,6 +392,79 @@ async def _sox_convert(data: bytes, field: str, suffix: str) -> bytes:
         return dst.read_bytes()
 
 
+async def _ffmpeg_convert(data: bytes, field: str, suffix: str) -> bytes:
+    """What sox cannot read (MP3, AAC/M4A, WebM/Opus from a browser's recorder, ...) through
+    ffmpeg; its WAV is rewritten with a plain header (no LIST chunk)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise InvalidField(field, "is not audio sox can read, and ffmpeg is not installed")
+    with tempfile.TemporaryDirectory(prefix="vipcall-audio-") as tmp:
+        src = Path(tmp) / f"input{suffix}"
+        dst = Path(tmp) / "output.wav"
+        src.write_bytes(data)
+        proc = await asyncio.create_subprocess_exec(
+            ffmpeg,
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(src),
+            "-vn",
+            "-map",
+            "0:a:0",
+            "-ac",
+            "1",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-c:a",
+            "pcm_s16le",
+            "-f",
+            "wav",
+            str(dst),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(), SOX_TIMEOUT_SECONDS)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise InvalidField(field, "converting the audio took too long") from None
+        if proc.returncode != 0 or not dst.exists():
+            lines = err.decode(errors="replace").strip().splitlines()
+            why = lines[-1].strip() if lines else "unknown error"
+            raise InvalidField(field, f"is not audio ffmpeg can read ({why})")
+        with wave.open(str(dst), "rb") as w:
+            frames = w.readframes(w.getnframes())
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
+async def _convert(data: bytes, field: str, suffix: str) -> bytes:
+    """sox first (WAV, FLAC, Ogg Vorbis, AIFF, ...), then ffmpeg for what sox cannot read."""
+    try:
+        return await _sox_convert(data, field, suffix)
+    except InvalidField as sox_error:
+        if shutil.which("ffmpeg") is None:
+            raise
+        try:
+            return await _ffmpeg_convert(data, field, suffix)
+        except InvalidField as ffmpeg_error:
+            raise InvalidField(
+                field, f"{sox_error.message}; {ffmpeg_error.message.removeprefix('is ')}"
+            ) from None
+    except DirectoryError:
+        # sox is not installed
+        return await _ffmpeg_convert(data, field, suffix)
+
+
 def _describe(params: wave._wave_params | None, suffix: str) -> str:
     if params is None:
         return suffix.lstrip(".") or "audio"
@@ -414,7 +489,7 @@ async def prepare_audio(
         suffix = Path(filename).suffix.lower() if filename else ""
         if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
             suffix = ".wav" if params is not None else ""
-        wav = await _sox_convert(data, field, suffix)
+        wav = await _convert(data, field, suffix)
         converted_from = _describe(params, suffix)
     out = _wav_params(wav)
     if out is None or not _is_target_format(out):

@@ -15,9 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vipcall.directory.errors import (
     DirectoryError,
+    ForwardRefused,
     UnknownOrganization,
     UnknownUser,
 )
+from vipcall.prompts import prompt_text
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -63,6 +65,7 @@ def problem_response(
     field: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -74,6 +77,8 @@ def problem_response(
         body["field"] = field
     if errors:
         body["errors"] = errors
+    if extra:
+        body.update({k: v for k, v in extra.items() if k not in body})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -99,6 +104,15 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 async def _on_directory_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DirectoryError)
     status = 404 if _not_found(exc) else 422
+    if isinstance(exc, ForwardRefused):
+        # Why, in words (Finnish first, as the phone says it), and the reason's code.
+        fi = prompt_text(f"forward-refused-{exc.reason.value}", "fi")
+        return problem_response(
+            status,
+            f"{fi} ({exc.message})",
+            field=exc.field,
+            extra={"reason": exc.reason.value, "reason_fi": fi, "reason_en": exc.message},
+        )
     return problem_response(status, exc.message, field=exc.field)
 
 

@@ -13,7 +13,15 @@ from vipcall.web.api import (
     admin_service_numbers,
     admin_users,
     auth,
+    contacts,
+    forwarding,
+    me,
+    memberships,
+    messages,
+    presence,
     session,
+    softphones,
+    voicemail,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -23,4 +31,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_groups.router,
     admin_service_numbers.router,
     admin_organization.router,
+    me.router,  # the user's own settings ("me" area)
+    presence.router,  # activity, role, scheduled activities
+    forwarding.router,  # immediate and per-activity forwarding
+    voicemail.router,  # voicemail settings, greeting, name, PIN, key map
+    messages.router,  # the mailbox
+    contacts.router,  # directory search, personal contacts, VIP list
+    memberships.router,  # service numbers: log in / out
+    softphones.router,  # apps: softphone accounts, SIP settings, QR code
 )
