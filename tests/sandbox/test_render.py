@@ -87,6 +87,8 @@ def test_render_instance_tree(fake_root: Path, project: Path) -> None:
 
     pjsip = (etc / "pjsip.conf").read_text()
     assert "bind = 127.0.0.1:15060" in pjsip
+    other = Instance(name="t2", root=fake_root, sip_host="127.0.10.21", project_dir=project)
+    assert "bind = 127.0.10.21:5060" in (other.render() / "etc/pjsip.conf").read_text()
     assert "contact = sip:127.0.0.2:5070" in pjsip
     assert "contact = sip:127.0.0.3:5070" in pjsip
     assert "set_var = VIP_TRUNK=mobile" in pjsip

@@ -46,6 +46,9 @@ class Instance:
     name: str = "vipcall"
     root: Path = field(default_factory=default_root)
     sip_port: int = 5060
+    sip_host: str = "127.0.0.1"
+    """The loopback address Asterisk's SIP transport binds (nodes of the two-node layout
+    behind Kamailio each have their own, see vipcall/cluster.py)."""
     ari_port: int = 8088
     rtp_start: int = 10000
     rtp_end: int = 20000
@@ -115,6 +118,7 @@ class Instance:
         return {
             "name": self.name,
             "sip_port": self.sip_port,
+            "sip_host": self.sip_host,
             "ari_port": self.ari_port,
             "rtp_start": self.rtp_start,
             "rtp_end": self.rtp_end,
@@ -259,14 +263,17 @@ class Instance:
     def check_ports_free(self) -> None:
         """Fail fast (Asterisk itself starts anyway and only logs the bind errors)."""
         busy: list[str] = []
-        for kind, port in ((socket.SOCK_DGRAM, self.sip_port), (socket.SOCK_STREAM, self.ari_port)):
+        for kind, host, port in (
+            (socket.SOCK_DGRAM, self.sip_host, self.sip_port),
+            (socket.SOCK_STREAM, "127.0.0.1", self.ari_port),
+        ):
             with socket.socket(socket.AF_INET, kind) as sock:
                 if kind == socket.SOCK_STREAM:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
-                    sock.bind(("127.0.0.1", port))
+                    sock.bind((host, port))
                 except OSError:
-                    busy.append(f"{'udp' if kind == socket.SOCK_DGRAM else 'tcp'}/{port}")
+                    busy.append(f"{'udp' if kind == socket.SOCK_DGRAM else 'tcp'}/{host}:{port}")
         if busy:
             raise InstanceError(f"instance {self.name}: port(s) in use: {', '.join(busy)}")
 
