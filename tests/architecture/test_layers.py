@@ -49,7 +49,14 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.history",
     ),
     # processes and front ends
-    ("vipcall.service", "vipcall.web", "vipcall.cli", "vipcall.devstack", "vipcall.__main__"),
+    (
+        "vipcall.service",
+        "vipcall.web",
+        "vipcall.cli",
+        "vipcall.devstack",
+        "vipcall.cluster",
+        "vipcall.__main__",
+    ),
 ]
 
 #: Pure modules import none of these (directly or through other vipcall modules).

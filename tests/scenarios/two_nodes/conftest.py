@@ -1,0 +1,164 @@
+"""Two real Asterisk nodes behind a real Kamailio, each with its own vipcall app, one
+PostgreSQL database (vipcall.cluster builds the layout; README "Two nodes behind Kamailio").
+
+Own addresses 127.0.10.x (and ports), apart from `make run` (127.0.0.x) and the other
+scenarios (127.0.1.x, 127.0.2.x), so they never receive each other's calls:
+
+    127.0.10.1:5060   Kamailio, the service's public address: every party sends here
+    127.0.10.2        the PSTN (callers from here; calls out arrive at :5060)
+    127.0.10.3        the mobile core (handsets call from here; deliveries at :5060)
+    127.0.10.12/13/14 Kamailio's pstn / mobile / softphone side sockets (what the nodes see)
+    127.0.10.21/22    node A / node B (Asterisk SIP :5060; ARI 28188/28189; app 29208/29209)
+
+The whole stack is per test module: run each module under one
+``flock /tmp/vipcall-asterisk.lock``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness import sandbox
+from harness.app import AppProcess
+from harness.db import drop_database, fresh_database
+from harness.party import Sipp
+from vipcall.cluster import Kamailio, Layout, Node
+from vipcall.config import Settings
+from vipcall.sandbox import Instance
+
+PROXY = "127.0.10.1"
+PSTN = "127.0.10.2"
+MOBILE_CORE = "127.0.10.3"
+SOFTPHONES = "127.0.10.4"
+PUBLIC = f"{PROXY}:5060"
+
+LAYOUT = Layout(
+    public_ip=PROXY,
+    pstn_ip=PSTN,
+    mobile_ip=MOBILE_CORE,
+    pstn_side_ip="127.0.10.12",
+    mobile_side_ip="127.0.10.13",
+    softphone_side_ip="127.0.10.14",
+    nodes=(
+        Node("2n-a", "127.0.10.21", 28188, 29208, rtp_start=26000, rtp_end=26999),
+        Node("2n-b", "127.0.10.22", 28189, 29209, rtp_start=27000, rtp_end=27999),
+    ),
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Cluster:
+    kamailio: Kamailio
+    nodes: list[Instance]
+    apps: list[AppProcess]
+    database: str
+
+    def handled(self) -> list[float]:
+        """Calls each node's app has routed so far (every outcome), node A first."""
+        return [sum(app.outcomes().values()) for app in self.apps]
+
+    def node_states(self) -> list[str]:
+        """Each node's dispatcher flags in Kamailio (``AP`` up, ``IP``/``TP`` out)."""
+        states = self.kamailio.node_states()
+        return [states.get(node.uri, "?") for node in LAYOUT.nodes]
+
+    def live_channels(self, index: int) -> int:
+        out = self.nodes[index].cli("core show channels count")
+        m = re.search(r"(\d+) active channels?", out)
+        return int(m.group(1)) if m else -1
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    url = asyncio.run(fresh_database("vipcall_e2e_two_nodes"))
+    yield url
+    asyncio.run(drop_database(url))
+
+
+@pytest.fixture(scope="module")
+def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    sandbox.require(tools=("sipp", "kamailio"))
+    workdir = tmp_path_factory.mktemp("two-nodes")
+    settings = Settings(ring_timeout=4)
+    nodes: list[Instance] = []
+    apps: list[AppProcess] = []
+    kamailio = Kamailio(LAYOUT, workdir / "kamailio")
+    try:
+        for node in LAYOUT.nodes:
+            instance = LAYOUT.instance(node, settings)
+            instance.start()
+            nodes.append(instance)
+        kamailio.start()
+        for node, instance in zip(LAYOUT.nodes, nodes, strict=True):
+            env = LAYOUT.app_env(node, instance, workdir / "state")
+            app = AppProcess(
+                instance, database, workdir / f"{node.name}.log",
+                http_port=node.http_port, extra_env=env,
+            )  # fmt: skip
+            app.start()
+            apps.append(app)
+        yield Cluster(kamailio, nodes, apps, database)
+    finally:
+        for app in apps:
+            app.stop()
+        kamailio.stop()
+        for instance in nodes:
+            instance.stop()
+
+
+class Parties:
+    """SIP parties of the two-node layout; every caller sends to the proxy."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._ports = iter(range(5070, 5400))
+        self.started: list[Sipp] = []
+
+    def _sipp(self, **kw: object) -> Sipp:
+        sipp = Sipp(workdir=self.workdir, **kw)  # type: ignore[arg-type]
+        self.started.append(sipp)
+        return sipp
+
+    def external_caller(
+        self, number: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
+    ) -> Sipp:
+        return self._sipp(
+            scenario=scenario, ip=PSTN, port=next(self._ports), remote=PUBLIC,
+            service=dialled, keys={"from": number, "hold": "1000", **keys},
+        )  # fmt: skip
+
+    def handset_caller(
+        self, mobile: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
+    ) -> Sipp:
+        return self._sipp(
+            scenario=scenario, ip=MOBILE_CORE, port=next(self._ports), remote=PUBLIC,
+            service=dialled, keys={"from": mobile, "hold": "1000", **keys},
+        )  # fmt: skip
+
+    def handset(self, scenario: str = "uas_answer.xml", ring_ms: int = 300, **kw: object) -> Sipp:
+        """Every handset, as the mobile core delivers calls to it (127.0.10.3:5060)."""
+        return self._sipp(
+            scenario=scenario, ip=MOBILE_CORE, port=5060, keys={"ring": str(ring_ms)}, **kw
+        )
+
+    def pstn_far_end(self, scenario: str = "uas_answer.xml", ring_ms: int = 300) -> Sipp:
+        return self._sipp(scenario=scenario, ip=PSTN, port=5060, keys={"ring": str(ring_ms)})
+
+    def kill_all(self) -> None:
+        for sipp in self.started:
+            sipp.kill()
+
+
+@pytest.fixture
+def parties(tmp_path: Path) -> Iterator[Parties]:
+    p = Parties(tmp_path)
+    yield p
+    p.kill_all()

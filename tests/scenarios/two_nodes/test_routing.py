@@ -1,0 +1,138 @@
+"""Calls through Kamailio to either of two Asterisk nodes are routed the same, the trunks'
+identity survives the proxy hop, and a feature code dialled through one node takes effect
+on the very next call through the other (the state is in the one PostgreSQL).
+
+Run under one lock: ``flock /tmp/vipcall-asterisk.lock .venv/bin/pytest
+tests/scenarios/two_nodes/test_routing.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from harness.app import eventually
+from harness.party import SippResult, uri_user
+from tests.scenarios.two_nodes.conftest import PROXY, Cluster, Parties
+from tests.support.people import fresh_external, state_of
+
+MAX_TRIES = 6
+
+
+async def on_node(
+    cluster: Cluster, call: Callable[[], Awaitable[SippResult]]
+) -> tuple[int, SippResult]:
+    """Place one call and tell which node's app routed it (0 = A, 1 = B)."""
+    before = cluster.handled()
+    result = await call()
+
+    def moved() -> list[int]:
+        return [i for i, (a, b) in enumerate(zip(before, cluster.handled(), strict=True)) if b > a]
+
+    nodes = await eventually(moved, timeout=5)
+    assert len(nodes) == 1, f"one call, routed by {nodes}"
+    return nodes[0], result
+
+
+async def until_both(
+    cluster: Cluster, call: Callable[[], Awaitable[SippResult]], check: Callable[[SippResult], None]
+) -> dict[int, int]:
+    """Place calls (each checked) until both nodes have routed at least one; calls per node."""
+    seen = {0: 0, 1: 0}
+    for _ in range(MAX_TRIES):
+        node, result = await on_node(cluster, call)
+        check(result)
+        seen[node] += 1
+        if all(seen.values()):
+            return seen
+    raise AssertionError(f"calls did not reach both nodes in {MAX_TRIES} tries: {seen}")
+
+
+async def test_external_call_rings_the_handset_on_either_node(
+    cluster: Cluster, people, parties: Parties
+) -> None:  # type: ignore[no-untyped-def]
+    org = await people.org()
+    maija = await people.user(org)
+    caller = fresh_external()
+
+    async def call() -> SippResult:
+        handset = await parties.handset().start()
+        result = await parties.external_caller(caller, maija.mobile).run()
+        handset.kill()
+        delivered = (await handset.wait()).received("INVITE")
+        assert result.ok, result.log
+        assert len(delivered) == 1, "the handset rang once"
+        invite = delivered[0]
+        assert invite.request_user == maija.mobile
+        assert invite.header("X-Vipcall") == "delivered"
+        assert uri_user(invite.header("From")) == caller
+        # delivered through the proxy's public address, not by the node itself
+        assert PROXY in (invite.header("Via") or ""), invite.headers.get("via")
+        return result
+
+    seen = await until_both(cluster, call, lambda r: None)
+    assert cluster.node_states() == ["AP", "AP"], "both nodes up and probed"
+    assert sum(seen.values()) <= 3, f"round robin: {seen}"
+
+
+async def test_trunk_identity_survives_the_proxy_on_either_node(
+    cluster: Cluster, people, parties: Parties
+) -> None:  # type: ignore[no-untyped-def]
+    """The same caller ID and dialled number from the two trunks: from the mobile core it is
+    the user's own call (out through the PSTN with the user's number), from the PSTN it is
+    a stranger calling a number no user has (announcement, cause 1)."""
+    org = await people.org()
+    maija = await people.user(org)
+    target = fresh_external()
+
+    async def own_call() -> SippResult:
+        far_end = await parties.pstn_far_end().start()
+        result = await parties.handset_caller(maija.mobile, target).run()
+        far_end.kill()
+        invites = (await far_end.wait()).received("INVITE")
+        assert result.ok, result.log
+        assert len(invites) == 1 and invites[0].request_user == target
+        assert uri_user(invites[0].header("From")) == maija.mobile
+        return result
+
+    async def spoofed() -> SippResult:
+        far_end = await parties.pstn_far_end().start()
+        result = await parties.external_caller(maija.mobile, target, "uac_until_bye.xml").run()
+        far_end.kill()
+        assert not (await far_end.wait()).received("INVITE"), "nothing went out"
+        assert result.ok, result.log
+        assert "cause=1" in (result.received("BYE")[0].header("Reason") or "")
+        return result
+
+    await until_both(cluster, own_call, lambda r: None)
+    await until_both(cluster, spoofed, lambda r: None)
+
+
+async def test_feature_code_on_one_node_takes_effect_through_the_other(
+    cluster: Cluster, people, parties: Parties
+) -> None:  # type: ignore[no-untyped-def]
+    org = await people.org()
+    maija = await people.user(org, landline=True)
+    caller = fresh_external()
+
+    async def landline_call() -> tuple[int, bool, SippResult]:
+        handset = await parties.handset().start()
+        node, result = await on_node(cluster, parties.external_caller(caller, maija.landline).run)
+        handset.kill()
+        rang = bool((await handset.wait()).received("INVITE"))
+        assert result.ok, result.log  # answered by the handset or by voicemail
+        return node, rang, result
+
+    _, rang, _ = await landline_call()
+    assert rang, "available: a landline call rings the handset"
+
+    code_node, _ = await on_node(
+        cluster, parties.handset_caller(maija.mobile, "9833", "uac_until_bye.xml").run
+    )
+    assert (await state_of(cluster.database, maija.id))["activity"] == 3
+
+    for _ in range(MAX_TRIES):
+        node, rang, _ = await landline_call()
+        assert not rang, f"at lunch (set through node {code_node}), node {node} rang the handset"
+        if node != code_node:
+            return
+    raise AssertionError("no landline call reached the other node")
