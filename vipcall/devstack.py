@@ -2,10 +2,12 @@
 
 Creates and migrates the database, makes the demo organisation, starts the sandboxed
 Asterisk (default instance: SIP 127.0.0.1:5060, ARI 127.0.0.1:8088) and runs the Stasis
-app (``python -m vipcall serve``) as a supervised child process: when the app dies it is
-started again after a short backoff, and its pid is kept in ``<state dir>/app.pid``
-(``kill $(cat var/app.pid)`` restarts the app alone). Re-runnable: every step checks
-before it acts. Ctrl-C (or SIGTERM) stops the app, then the Asterisk it started.
+app (``python -m vipcall serve``) and the home page (``python -m vipcall web``, default
+http://127.0.0.1:8080) as supervised child processes: when one dies it is started again
+after a short backoff, and their pids are kept in ``<state dir>/app.pid`` and
+``<state dir>/web.pid`` (``kill $(cat var/app.pid)`` restarts the app alone). Prints the
+home page's URL and the demo users' logins. Re-runnable: every step checks before it acts.
+Ctrl-C (or SIGTERM) stops the app and the web process, then the Asterisk it started.
 """
 
 from __future__ import annotations
@@ -18,32 +20,63 @@ import secrets
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine, session_factory, transaction
 from vipcall.db.migrate import create_database_if_missing_async, upgrade_async
+from vipcall.directory import demo as demo_data
 from vipcall.directory import ensure_demo
 from vipcall.sandbox import Instance
 from vipcall.service.logs import configure_logging
 
 log = logging.getLogger("vipcall.devstack")
 
+#: The demo users' password (the demo organisation's, vipcall/directory/demo.py), if it has one.
+DEMO_PASSWORD: str | None = getattr(demo_data, "DEMO_PASSWORD", None)
 
-async def prepare_database(settings: Settings) -> None:
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    username: str
+    display_name: str
+    is_admin: bool
+
+
+async def prepare_database(settings: Settings) -> list[Login]:
+    """Create, migrate and fill the database with the demo organisation; the demo logins."""
     await create_database_if_missing_async(settings.database_url)
     await upgrade_async(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         async with transaction(session_factory(engine)) as session:
             demo = await ensure_demo(session)
+            logins = [Login(u.username, u.display_name, u.is_admin) for u in demo.users]
     finally:
         await engine.dispose()
     log.info(
         "database ready: %s (demo organisation %s)", settings.database_url, demo.organization.domain
     )
+    return logins
+
+
+def home_page_banner(web_url: str, logins: Sequence[Login], password: str | None) -> str:
+    """What ``make run`` prints about the home page: its URL, the API docs, who can log in."""
+    url = web_url.rstrip("/")
+    lines = [
+        f"Kotisivu / home page: {url}/  (API: {url}/api/docs)",
+        "Demokäyttäjät / demo logins"
+        + (f" (salasana / password: {password}):" if password else ":"),
+    ]
+    width = max((len(x.username) for x in logins), default=0)
+    for x in logins:
+        admin = "  pääkäyttäjä / admin" if x.is_admin else ""
+        lines.append(f"  {x.username:<{width}}  {x.display_name}{admin}")
+    if not password:
+        lines.append("  (no demo password: 'Pyydä salasana' on the page sends a code)")
+    return "\n".join(lines)
 
 
 def asterisk_instance(settings: Settings) -> tuple[Instance, Settings]:
@@ -70,10 +103,12 @@ def start_asterisk(instance: Instance, settings: Settings) -> None:
     log.info("Asterisk 22 up: SIP udp 127.0.0.1:%d, ARI %s", instance.sip_port, instance.ari_url)
 
 
-# ---- the app as a supervised child process ----------------------------------------------
+# ---- the app and the web process as supervised child processes ---------------------------
 
 APP_COMMAND = (sys.executable, "-m", "vipcall", "serve")
 PID_FILE = "app.pid"
+WEB_COMMAND = (sys.executable, "-m", "vipcall", "web")
+WEB_PID_FILE = "web.pid"
 
 
 def _write_pid(path: Path, pid: int) -> None:
@@ -104,11 +139,13 @@ def _stale_child(pid_file: Path, argv: Sequence[str]) -> int | None:
     return pid if cmdline.split(b"\0")[:-1] == [os.fsencode(a) for a in argv] else None
 
 
-async def _stop_stale_child(pid_file: Path, argv: Sequence[str], grace: float) -> None:
+async def _stop_stale_child(
+    pid_file: Path, argv: Sequence[str], grace: float, name: str = "app"
+) -> None:
     pid = _stale_child(pid_file, argv)
     if pid is None:
         return
-    log.warning("stopping the app left running by an earlier supervisor (pid %d)", pid)
+    log.warning("stopping the %s left running by an earlier supervisor (pid %d)", name, pid)
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
@@ -119,15 +156,17 @@ async def _stop_stale_child(pid_file: Path, argv: Sequence[str], grace: float) -
             await asyncio.sleep(0.05)
 
 
-async def _terminate(proc: asyncio.subprocess.Process, grace: float) -> None:
-    """SIGTERM (the app stops gracefully), then SIGKILL after ``grace`` seconds."""
+async def _terminate(proc: asyncio.subprocess.Process, grace: float, name: str = "app") -> None:
+    """SIGTERM (the child stops gracefully), then SIGKILL after ``grace`` seconds."""
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), grace)
         except TimeoutError:
-            log.warning("app (pid %d) still running %.0fs after SIGTERM: SIGKILL", proc.pid, grace)
+            log.warning(
+                "%s (pid %d) still running %.0fs after SIGTERM: SIGKILL", name, proc.pid, grace
+            )
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
@@ -143,6 +182,7 @@ async def supervise(
     max_backoff: float = 5.0,
     stable_after: float = 10.0,
     grace: float = 10.0,
+    name: str = "app",
 ) -> int:
     """Run ``argv`` as a child process until ``stop`` is set, restarting it whenever it exits.
 
@@ -155,7 +195,7 @@ async def supervise(
     """
     loop = asyncio.get_running_loop()
     if pid_file is not None:
-        await _stop_stale_child(pid_file, argv, grace)
+        await _stop_stale_child(pid_file, argv, grace, name)
     delay = min_backoff
     starts = 0
     while not stop.is_set():
@@ -166,7 +206,7 @@ async def supervise(
         started = loop.time()
         if pid_file is not None:
             _write_pid(pid_file, proc.pid)
-        log.info("app started (pid %d)", proc.pid)
+        log.info("%s started (pid %d)", name, proc.pid)
         exited = asyncio.ensure_future(proc.wait())
         stopping = asyncio.ensure_future(stop.wait())
         try:
@@ -174,9 +214,9 @@ async def supervise(
         finally:
             stopping.cancel()
             if not exited.done():
-                log.info("stopping the app (pid %d)", proc.pid)
+                log.info("stopping the %s (pid %d)", name, proc.pid)
                 exited.cancel()
-                await _terminate(proc, grace)
+                await _terminate(proc, grace, name)
             if pid_file is not None:
                 _remove_pid(pid_file, proc.pid)
         if stop.is_set():
@@ -185,7 +225,8 @@ async def supervise(
         if ran >= stable_after:
             delay = min_backoff
         log.warning(
-            "app (pid %d) exited with %s after %.1fs; restarting in %.1fs",
+            "%s (pid %d) exited with %s after %.1fs; restarting in %.1fs",
+            name,
             proc.pid,
             proc.returncode,
             ran,
@@ -197,17 +238,60 @@ async def supervise(
     return starts
 
 
-async def run_app(settings: Settings) -> None:
-    """``python -m vipcall serve`` under :func:`supervise` until SIGINT/SIGTERM/SIGHUP."""
+@dataclass(frozen=True, slots=True)
+class Child:
+    """One supervised process of ``make run``."""
+
+    name: str
+    argv: Sequence[str]
+    pid_file: str
+
+
+CHILDREN = (
+    Child("app", APP_COMMAND, PID_FILE),
+    Child("web", WEB_COMMAND, WEB_PID_FILE),
+)
+
+
+async def run_children(
+    children: Sequence[Child],
+    *,
+    state_dir: Path,
+    stop: asyncio.Event,
+    env: Mapping[str, str] | None = None,
+    **supervise_kw: float,
+) -> list[int]:
+    """Each child under its own :func:`supervise` (one dying restarts only that one) until
+    ``stop`` is set; how many times each was started."""
+    return list(
+        await asyncio.gather(
+            *(
+                supervise(
+                    c.argv,
+                    stop=stop,
+                    pid_file=state_dir / c.pid_file,
+                    env=env,
+                    name=c.name,
+                    **supervise_kw,
+                )
+                for c in children
+            )
+        )
+    )
+
+
+async def run_services(settings: Settings, banner: str = "") -> None:
+    """The app and the web process under :func:`supervise` until SIGINT/SIGTERM/SIGHUP."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
-    # The child reads the ARI password from the state dir start_asterisk wrote it to.
+    # The children read the ARI password from the state dir start_asterisk wrote it to.
     env = dict(os.environ, VIPCALL_STATE_DIR=str(settings.state_dir))
-    pid_file = settings.state_dir / PID_FILE
-    log.info("restart the app alone with: kill $(cat %s)", pid_file)
-    await supervise(APP_COMMAND, stop=stop, pid_file=pid_file, env=env)
+    log.info("restart the app alone with: kill $(cat %s)", settings.state_dir / PID_FILE)
+    if banner:
+        log.info("%s", banner)
+    await run_children(CHILDREN, state_dir=settings.state_dir, stop=stop, env=env)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -220,9 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM before the app runs (e.g. during setup) stops cleanly, as Ctrl-C does.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        asyncio.run(prepare_database(settings))
+        logins = asyncio.run(prepare_database(settings))
     except KeyboardInterrupt:
         return 130
+    banner = home_page_banner(settings.web_url, logins, DEMO_PASSWORD)
     instance, settings = asterisk_instance(settings)
     try:
         start_asterisk(instance, settings)
@@ -232,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             "See README 'Driving it from outside'.",
             instance.sip_port,
         )
-        asyncio.run(run_app(settings))
+        asyncio.run(run_services(settings, banner))
     except KeyboardInterrupt:
         pass
     finally:

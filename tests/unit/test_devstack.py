@@ -13,7 +13,16 @@ import sys
 import time
 from pathlib import Path
 
-from vipcall.devstack import APP_COMMAND, supervise
+from vipcall.devstack import (
+    APP_COMMAND,
+    CHILDREN,
+    WEB_COMMAND,
+    Child,
+    Login,
+    home_page_banner,
+    run_children,
+    supervise,
+)
 
 SLEEPER = (sys.executable, "-c", "import time; time.sleep(60)")
 # Ignores SIGTERM: the supervisor has to fall back to SIGKILL.
@@ -123,3 +132,50 @@ async def test_a_child_left_by_a_killed_supervisor_is_stopped_first(tmp_path: Pa
         for proc in (orphan, unrelated):
             proc.kill()
             proc.wait()
+
+
+def test_the_web_process_is_vipcall_web_beside_the_app() -> None:
+    assert WEB_COMMAND == (sys.executable, "-m", "vipcall", "web")
+    assert [(c.name, tuple(c.argv), c.pid_file) for c in CHILDREN] == [
+        ("app", APP_COMMAND, "app.pid"),
+        ("web", WEB_COMMAND, "web.pid"),
+    ]
+
+
+async def test_each_child_is_restarted_alone_and_stop_ends_both(tmp_path: Path) -> None:
+    children = (
+        Child("app", SLEEPER, "app.pid"),
+        Child("web", (*SLEEPER[:-1], SLEEPER[-1] + "  # web"), "web.pid"),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_children(children, state_dir=tmp_path, stop=stop, min_backoff=0.05, grace=5)
+    )
+    app = await _pid_in(tmp_path / "app.pid")
+    web = await _pid_in(tmp_path / "web.pid")
+    assert app != web
+
+    os.kill(web, signal.SIGKILL)
+    web2 = await _pid_in(tmp_path / "web.pid", other_than=web)
+    assert _alive(app), "killing the web process left the app alone"
+    assert int((tmp_path / "app.pid").read_text()) == app
+
+    stop.set()
+    assert await asyncio.wait_for(task, 10) == [1, 2]
+    assert not _alive(app) and not _alive(web2)
+    assert not (tmp_path / "app.pid").exists() and not (tmp_path / "web.pid").exists()
+
+
+def test_banner_shows_the_url_the_docs_and_every_login() -> None:
+    logins = [
+        Login("fi0401234567@taipalsaari.fi", "Maija Meikäläinen", True),
+        Login("fi0401234568@taipalsaari.fi", "Matti Virtanen", False),
+    ]
+    text = home_page_banner("http://127.0.0.1:8080", logins, "demo-salasana")
+    assert "http://127.0.0.1:8080/" in text
+    assert "http://127.0.0.1:8080/api/docs" in text
+    assert "demo-salasana" in text
+    maija, matti = (next(line for line in text.splitlines() if x.username in line) for x in logins)
+    assert "Maija Meikäläinen" in maija and "admin" in maija
+    assert "Matti Virtanen" in matti and "admin" not in matti
+    assert "no demo password" in home_page_banner("http://h:1/", logins, None)
