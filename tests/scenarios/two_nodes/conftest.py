@@ -70,9 +70,10 @@ class Cluster:
         states = self.kamailio.node_states()
         return [states.get(node.uri, "?") for node in LAYOUT.nodes]
 
-    def live_channels(self, index: int) -> int:
+    def live_calls(self, index: int) -> int:
+        """Calls up on a node now, as its Asterisk counts them."""
         out = self.nodes[index].cli("core show channels count")
-        m = re.search(r"(\d+) active channels?", out)
+        m = re.search(r"(\d+) active calls?", out)
         return int(m.group(1)) if m else -1
 
 
