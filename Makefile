@@ -1,13 +1,18 @@
 # vipcall: the two commands.
 #   make run   - set everything up and run the service with its defaults (foreground)
 #   make test  - run the whole test suite (unit + end-to-end with real Asterisk, PostgreSQL, SIPp)
-.PHONY: run test bench setup lint
+.PHONY: run run-two-nodes test bench setup lint
 
 setup:
 	scripts/bootstrap.sh
 
 run: setup
 	.venv/bin/python -m vipcall.devstack
+
+# Kamailio on 127.0.0.1:5060 in front of two Asterisk nodes, one app each (README "Two nodes
+# behind Kamailio"); instead of `make run`, not beside it.
+run-two-nodes: setup
+	.venv/bin/python -m vipcall.cluster
 
 test: setup
 	.venv/bin/python -m vipcall.prompts.generate --check
