@@ -126,7 +126,8 @@ function openEvents() {
   const es = new EventSource("/api/v1/me/events");
   es.addEventListener("presence", (ev) => {
     try {
-      setPresence(JSON.parse(ev.data));
+      const d = JSON.parse(ev.data);
+      setPresence({ activity: d.activity, role: d.role });
     } catch {
       /* ignore a malformed event */
     }

@@ -35,13 +35,3 @@ export const MENU_NAMES = {
   message: ["Viestin aikana", "While a message plays"],
   options: ["Vastaajan asetukset", "Mailbox options"],
 };
-
-export const ROUTED = {
-  rang: ["Soi", "Rang"],
-  answered: ["Vastattu", "Answered"],
-  forwarded: ["Ohjattu", "Forwarded"],
-  voicemail: ["Vastaaja", "Voicemail"],
-  absence_notice: ["Poissaolotiedote", "Absence notice"],
-  service_number: ["Palvelunumero", "Service number"],
-  missed: ["Vastaamaton", "Missed"],
-};

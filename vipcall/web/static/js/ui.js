@@ -36,7 +36,7 @@ export function bi(fi, en) {
 export const biText = (fi, en) => (en ? `${fi} / ${en}` : fi);
 
 let seq = 0;
-export const uid = (prefix = "f") => `${prefix}-${++seq}`;
+export const uid = (prefix = "f") => `u${++seq}-${prefix}`;
 
 // A labelled input. kind: text|email|tel|password|number|select|checkbox|textarea|file|...
 export function field(name, fi, en, { kind = "text", value, options, hint, ...rest } = {}) {

@@ -95,7 +95,7 @@ export async function render(root, { setPresence }) {
     const r = root.querySelector(`#role-${idOf(p.role)}`);
     if (a) a.checked = true;
     if (r) r.checked = true;
-    if (p.activities) showInfo(p);
+    get("/api/v1/me/presence").then(showInfo, () => {});
   };
   window.addEventListener("vip:presence", onLive);
   const stop = new MutationObserver(() => {

@@ -3,7 +3,7 @@
 // which activities are red, the organisation's numbers, and the organisation's call totals.
 
 import { get, post, patch, del, listOf } from "../api.js";
-import { h, bi, field, form, submit, pageTitle, section, status, button, act, fmtNumber, empty, table } from "../ui.js";
+import { h, bi, field, form, submit, pageTitle, section, status, button, act, fmtNumber, fmtDuration, empty, table } from "../ui.js";
 import { chartSection } from "./history.js";
 
 const TABS = [
@@ -239,10 +239,20 @@ const LIMITS = {
 
 async function totals(panel) {
   const data = await get("/api/v1/admin/calls/summary?days=14");
-  const days = listOf(data, "days", "per_day");
-  panel.append(chartSection(days, "Organisaation puhelut päivittäin", "Organisation's calls per day"));
-  const sums = data && typeof data === "object" && !Array.isArray(data) ? Object.entries(data).filter(([, v]) => typeof v === "number") : [];
-  if (sums.length) {
-    panel.append(section("Yhteensä", "Totals", h("dl", { class: "sums" }, sums.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))));
-  }
+  panel.append(chartSection(data.days, "Organisaation puhelut päivittäin (14 pv)", "Organisation's calls per day (14 days)"));
+  const routes = Object.entries(data.by_route || {});
+  panel.append(section("Yhteensä (14 pv)", "Totals (14 days)", h("dl", { class: "sums", id: "org-totals" },
+    h("dt", {}, bi("Puheluita", "Calls")), h("dd", {}, data.total),
+    h("dt", {}, bi("Puheaika", "Talk time")), h("dd", {}, fmtDuration(data.talk_seconds)),
+    routes.map(([k, v]) => [h("dt", {}, ROUTE_WORDS[k] ? bi(...ROUTE_WORDS[k]) : k), h("dd", {}, v)]))));
 }
+
+// How a call was routed (the API's route codes in totals carry no labels).
+const ROUTE_WORDS = {
+  rang: ["Soi", "Rang"],
+  forwarded: ["Ohjattu", "Forwarded"],
+  voicemail: ["Vastaaja", "Voicemail"],
+  absence_notice: ["Poissaolotiedote", "Absence notice"],
+  service_number: ["Palvelunumero", "Service number"],
+  not_connected: ["Ei yhdistetty", "Not connected"],
+};

@@ -3,16 +3,9 @@
 
 import { get, listOf } from "../api.js";
 import { h, bi, pageTitle, section, fmtNumber, fmtTime, fmtDuration, empty, table } from "../ui.js";
-import { ROUTED } from "../names.js";
 import { perDayChart, totalOf } from "../chart.js";
 
-const DIRECTION = {
-  in: ["Saapuva", "In"], incoming: ["Saapuva", "In"],
-  out: ["Lähtevä", "Out"], outgoing: ["Lähtevä", "Out"],
-  missed: ["Vastaamaton", "Missed"],
-};
-
-const words = (table_, key) => (table_[key] ? bi(...table_[key]) : key || "");
+const label = (l, fallback) => (l && l.fi ? bi(l.fi, l.en) : fallback || "");
 
 export function chartSection(days, fi, en) {
   const list = listOf(days, "days");
@@ -33,12 +26,13 @@ export async function render(root) {
     chartSection(perDay, "Puhelut päivittäin (14 pv)", "Calls per day (14 days)"),
     section("Viimeisimmät puhelut (30 pv)", "Recent calls (30 days)", list.length ? table(
       [["Aika", "Time"], ["Suunta", "Direction"], ["Toinen osapuoli", "Other party"], ["Kesto", "Length"], ["Reititys", "Routed"]],
-      list.map((c) => h("tr", { class: c.direction },
-        h("td", {}, fmtTime(c.started_at || c.at)),
-        h("td", {}, words(DIRECTION, c.direction)),
-        h("td", {}, c.other_name ? `${c.other_name} ` : "", fmtNumber(c.other_number || c.other_party || "")),
-        h("td", {}, fmtDuration(c.duration_seconds ?? c.seconds)),
-        h("td", {}, words(ROUTED, c.routed || c.outcome)))), { id: "calls-table" })
+      list.map((c) => h("tr", { class: c.direction, dataset: { id: c.id } },
+        h("td", {}, fmtTime(c.started_at)),
+        h("td", {}, label(c.direction_label, c.direction)),
+        h("td", {}, c.other_name ? `${c.other_name} ` : "",
+          c.other_number ? fmtNumber(c.other_number) : bi("tuntematon", "anonymous")),
+        h("td", {}, fmtDuration(c.length_seconds)),
+        h("td", {}, label(c.route_label, c.route)))), { id: "calls-table" })
       : empty("Ei puheluita.", "No calls.")),
   );
 }
