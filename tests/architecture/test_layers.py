@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
         "vipcall.servicenumbers.rules",
         "vipcall.transfer.rules",
         "vipcall.history.rules",
+        "vipcall.directory.codes",
         "vipcall.prompts",
         "vipcall.config",
         "vipcall.metrics",
@@ -73,6 +74,7 @@ PURE = (
     "vipcall.servicenumbers.rules",
     "vipcall.transfer.rules",
     "vipcall.history.rules",
+    "vipcall.directory.codes",
 )
 
 

@@ -27,10 +27,15 @@ def username_for(mobile_e164: str, domain: str) -> str:
     return f"fi{numbers.national(mobile_e164)}@{domain.lower()}"
 
 
-def hash_password(password: str) -> str:
-    """argon2id hash of ``password`` (raises :class:`InvalidField` if it is too short)."""
+def check_password(password: str) -> None:
+    """Raises :class:`InvalidField` (``password``) for a password too short to use."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidField("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of ``password`` (raises :class:`InvalidField` if it is too short)."""
+    check_password(password)
     return _hasher.hash(password)
 
 

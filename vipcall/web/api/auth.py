@@ -17,6 +17,7 @@ from vipcall.directory import passwords
 from vipcall.directory.passwords import CodeSender, ResetOutcome
 from vipcall.notices.codes import NoticeCodeSender
 from vipcall.web import limits
+from vipcall.web.api.common import RowId, Text
 from vipcall.web.deps import Db, Me, Now, client_addr
 from vipcall.web.problems import Problem, problem_response
 from vipcall.web.sessions import issue_token, list_tokens, revoke_token
@@ -37,14 +38,14 @@ def code_sender(request: Request) -> CodeSender:
 
 
 class CodeRequestIn(BaseModel):
-    username: str = Field(min_length=1, max_length=320, examples=["fi0401234567@taipalsaari.fi"])
+    username: Text = Field(min_length=1, max_length=320, examples=["fi0401234567@taipalsaari.fi"])
 
 
 class ResetIn(BaseModel):
-    username: str = Field(min_length=1, max_length=320)
-    code: str = Field(min_length=1, max_length=32, examples=["042917"])
-    password: str = Field(min_length=1, max_length=1024)
-    password_again: str = Field(min_length=1, max_length=1024)
+    username: Text = Field(min_length=1, max_length=320)
+    code: Text = Field(min_length=1, max_length=32, examples=["042917"])
+    password: Text = Field(min_length=1, max_length=1024)
+    password_again: Text = Field(min_length=1, max_length=1024)
 
 
 class Accepted(BaseModel):
@@ -119,7 +120,7 @@ async def reset_password(body: ResetIn, request: Request, s: Db, now: Now) -> Re
 
 
 class TokenIn(BaseModel):
-    label: str = Field(min_length=1, max_length=100, examples=["Puhelimen sovellus / phone app"])
+    label: Text = Field(min_length=1, max_length=100, examples=["Puhelimen sovellus / phone app"])
 
 
 class TokenOut(BaseModel):
@@ -157,7 +158,7 @@ async def new_token(body: TokenIn, me: Me, s: Db) -> NewTokenOut:
 
 
 @router.delete("/api/v1/tokens/{token_id}", status_code=204, tags=["tokens"])
-async def delete_token(token_id: int, me: Me, s: Db) -> Response:
+async def delete_token(token_id: RowId, me: Me, s: Db) -> Response:
     if not await revoke_token(s, me.user_id, token_id):
         raise Problem(404, f"no token {token_id} (tunnistetta ei ole)")
     return Response(status_code=204)
