@@ -1,4 +1,9 @@
-"""The demo organisation ``make run`` starts with (idempotent)."""
+"""The demo organisation ``make run`` starts with (idempotent).
+
+Every demo user can log in to the home page with :data:`DEMO_PASSWORD` (set when the user
+has no password yet, so a password changed on the home page stays); Maija Meikäläinen is
+the organisation's admin (pääkäyttäjä). Usernames: ``fi<mobile national digits>@taipalsaari.fi``.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vipcall.db.models import Organization, Softphone, User
 from vipcall.directory.organizations import create_organization, find_organization
 from vipcall.directory.softphones import add_softphone, list_softphones
-from vipcall.directory.users import create_user, get_user_by_number
+from vipcall.directory.users import create_user, get_user_by_number, hash_password
 
 DEMO_DOMAIN = "taipalsaari.fi"
 DEMO_NAME = "Taipalsaaren kunta"
 DEMO_SWITCHBOARD = "+35851234000"  # 05 123 4000
+#: The demo users' home-page password (a demo only: documented, not secret).
+DEMO_PASSWORD = "demo-salasana"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +88,12 @@ async def ensure_demo(session: AsyncSession) -> Demo:
                 landline=spec.landline,
                 email=spec.email,
                 is_admin=spec.is_admin,
+                password=DEMO_PASSWORD,
             )
+            created = True
+        elif user.password_hash is None:
+            user.password_hash = hash_password(DEMO_PASSWORD)
+            await session.flush()
             created = True
         users.append(user)
         if spec.softphone:
