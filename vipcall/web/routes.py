@@ -14,7 +14,9 @@ from vipcall.web.api import (
     admin_users,
     auth,
     contacts,
+    events,
     forwarding,
+    history,
     me,
     memberships,
     messages,
@@ -39,4 +41,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     contacts.router,  # directory search, personal contacts, VIP list
     memberships.router,  # service numbers: log in / out
     softphones.router,  # apps: softphone accounts, SIP settings, QR code
+    history.router,  # call history, calls per day, the organisation's totals
+    events.router,  # live updates (text/event-stream)
 )
