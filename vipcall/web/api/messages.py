@@ -85,7 +85,9 @@ async def message_audio(
     if wanted:
         match = _RANGE.match(wanted.strip())
         if match is None or (not match[1] and not match[2]):
-            raise Problem(416, "only one byte range is supported", headers=headers)
+            raise Problem(
+                416, "vain yksi tavualue / only one byte range is supported", headers=headers
+            )
         size = len(data)
         if match[1]:
             start = int(match[1])
@@ -95,7 +97,7 @@ async def message_audio(
         if start >= size or end < start:
             raise Problem(
                 416,
-                "range not satisfiable",
+                "tavualue ei ole tiedostossa / range not satisfiable",
                 headers={**headers, "Content-Range": f"bytes */{size}"},
             )
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"

@@ -111,7 +111,7 @@ async def get_presence(me: Me, s: Db, now: Now) -> PresenceOut:
 async def put_presence(body: PresenceIn, me: Me, s: Db, now: Now) -> PresenceOut:
     """Set the activity (ends a scheduled activity in effect now) and/or the role."""
     if body.activity is None and body.role is None:
-        raise Problem(422, "give activity and/or role (anna aktiviteetti tai rooli)", field="body")
+        raise Problem(422, "anna aktiviteetti tai rooli / give activity and/or role", field="body")
     if body.activity is not None:
         await p.set_activity(s, me.user_id, body.activity)
     if body.role is not None:
@@ -161,7 +161,7 @@ async def delete_schedule(
     scheduled_id: Annotated[int, Path(ge=1, le=2**31 - 1)], me: Me, s: Db
 ) -> Response:
     if not await p.delete_scheduled_activity(s, scheduled_id, owner=me.user_id):
-        raise Problem(404, f"unknown scheduled activity {scheduled_id} (tuntematon)")
+        raise Problem(404, f"tuntematon ajastus / unknown scheduled activity {scheduled_id}")
     return Response(status_code=204)
 
 

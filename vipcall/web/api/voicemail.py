@@ -140,9 +140,9 @@ async def patch_settings(body: VoicemailPatch, me: Me, s: Db) -> VoicemailOut:
     given: dict[str, Any] = {k: getattr(body, k) for k in body.model_fields_set}
     for key, value in given.items():
         if value is None and key not in _NULLABLE:
-            raise Problem(422, f"{key}: must not be null", field=key)
+            raise Problem(422, f"{key}: ei voi olla tyhjä / must not be null", field=key)
     if not given:
-        raise Problem(422, "nothing to change (ei muutettavaa)", field="body")
+        raise Problem(422, "ei muutettavaa / nothing to change", field="body")
     return _out(await vm.update_voicemail_settings(s, me.user_id, **given))
 
 
@@ -218,13 +218,13 @@ async def _store(kind: Kind, file: UploadFile, me: Me, s: Db) -> StoredAudioOut:
 async def _play(kind: Kind, me: Me, s: Db) -> Response:
     data = await vm.get_audio(s, me.user_id, kind)
     if data is None:
-        raise Problem(404, f"no recorded {kind} (ei nauhoitusta)")
+        raise Problem(404, f"ei nauhoitusta / no recorded {kind}")
     return Response(data, media_type="audio/wav", headers={"Cache-Control": "no-store"})
 
 
 async def _delete(kind: Kind, me: Me, s: Db) -> Response:
     if not await vm.delete_audio(s, me.user_id, kind):
-        raise Problem(404, f"no recorded {kind} (ei nauhoitusta)")
+        raise Problem(404, f"ei nauhoitusta / no recorded {kind}")
     return Response(status_code=204)
 
 
