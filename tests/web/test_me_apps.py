@@ -145,3 +145,17 @@ async def test_other_users_softphones_are_not_found_and_stay(
 async def test_not_logged_in_gets_nothing(client: httpx.AsyncClient) -> None:
     for path in ("/api/v1/me/softphones", "/api/v1/me/service-numbers", "/api/v1/me/contacts"):
         assert (await client.get(path)).status_code == 401
+
+
+async def test_an_app_uses_its_token_for_the_me_area(
+    login: Login, people: People, client: httpx.AsyncClient, call_app: DbCallStore
+) -> None:
+    """A softphone/mobile app holds a bearer token, not a session: no CSRF header needed."""
+    c = await login(people.pekka.username)
+    token = (await c.post("/api/v1/tokens", json={"label": "Mobiilisovellus"})).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    r = await client.put("/api/v1/me/presence", json={"activity": 7}, headers=auth)
+    assert r.status_code == 200, r.text
+    assert (await client.get("/api/v1/me", headers=auth)).json()["presence"]["activity"]["id"] == 7
+    _, seen = await call_app.parties(None, None, people.pekka.mobile)
+    assert seen is not None and seen.activity == 7
