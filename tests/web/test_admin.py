@@ -374,3 +374,25 @@ async def test_the_organisation(login: Login, people: People) -> None:
     assert r.json()["customer_service_number"] is None
     outi = await login(people.outi.username)
     assert (await outi.get("/api/v1/admin/organization")).json()["domain"] == "naapuri.fi"
+
+
+async def test_text_with_nul_is_bad_input_not_a_server_error(
+    login: Login, people: People, client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """PostgreSQL text cannot hold U+0000: refused as input (422), anywhere in the API."""
+    r = await client.post("/api/v1/session", json={"username": "a\x00", "password": "x"})
+    assert r.status_code == 422
+    r = await client.post("/api/v1/password/request", json={"username": "a\x00"})
+    assert r.status_code == 422
+    maija = await login(people.maija.username)
+    before = await _users(engine)
+    assert (await maija.get("/api/v1/admin/users", params={"q": "a\x00"})).status_code == 422
+    r = await maija.post("/api/v1/admin/users", json={"display_name": "A\x00", "mobile": "0401"})
+    assert r.status_code == 422 and r.json()["field"] == "display_name"
+    r = await maija.post(
+        "/api/v1/admin/users/import",
+        content=b"display_name,mobile\nA\x00,0402000009\n",
+        headers={"content-type": "text/csv"},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    assert await _users(engine) == before

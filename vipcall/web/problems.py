@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vipcall.directory.errors import (
@@ -134,9 +135,25 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, str(exc.detail), headers=headers)
 
 
+#: PostgreSQL's answers to text it cannot store (a NUL character, an invalid byte).
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Text the database cannot hold (``\u0000`` in any string) is bad input, not a server
+    error; any other database error stays one."""
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "pgcode", None) in _UNSTORABLE_TEXT:
+        return problem_response(
+            422, "text must not contain NUL characters (tekstissä on kielletty merkki)"
+        )
+    raise exc
+
+
 def install(app: FastAPI) -> None:
     """Route every error the API can raise to a problem+json answer."""
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(DirectoryError, _on_directory_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(DBAPIError, _on_database_error)
