@@ -10,6 +10,7 @@ import subprocess
 import wave
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -231,7 +232,16 @@ async def test_bad_uploads_are_problems_and_change_nothing(
         files={"file": ("big.mp3", tone(tmp_path, "mp3", "libmp3lame"), "audio/mpeg")},
     )
     assert r.status_code == 413 and r.json()["field"] == "file"
+    # Declared larger than the limit: refused before the body is parsed.
+    r = await c.put(
+        "/api/v1/me/voicemail/greeting",
+        files={"file": ("big.wav", b"\0" * 200_000, "audio/wav")},
+    )
+    assert r.status_code == 413
+    monkeypatch.undo()
     r = await c.put("/api/v1/me/voicemail/greeting", data={"nofile": "x"})
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    r = await c.put("/api/v1/me/voicemail/greeting", json={"file": "x"})
     assert r.status_code == 422 and r.json()["field"] == "file"
     assert await snapshot(engine) == before
 
@@ -255,3 +265,14 @@ async def test_another_users_settings_are_not_touched(
     assert (await maija.get("/api/v1/me/voicemail")).json()["offer_bypass"] is False
     assert (await pekka.get("/api/v1/me/voicemail")).json()["has_pin"] is False
     assert await call_app.check_pin(people.maija.id, "1234")
+
+
+async def test_an_upload_is_not_read_before_the_login_is_checked(
+    client: httpx.AsyncClient, people: People, engine: AsyncEngine
+) -> None:
+    before = await snapshot(engine)
+    r = await client.put(
+        "/api/v1/me/voicemail/greeting", files={"file": ("a.wav", b"RIFF", "audio/wav")}
+    )
+    assert r.status_code == 401
+    assert await snapshot(engine) == before

@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any, Literal
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from vipcall.directory import voicemail as vm
 from vipcall.directory.errors import InvalidField
@@ -31,6 +32,7 @@ MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 #: Declared types accepted for an upload (browsers send video/webm for some recordings and
 #: application/octet-stream when they do not know); the content decides in the end.
 _AUDIO_TYPES = ("audio/", "video/webm", "video/mp4", "video/ogg", "application/ogg")
+_TOO_LARGE = f"tiedosto on liian suuri / the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB"
 _UNKNOWN_TYPES = ("", "application/octet-stream", "binary/octet-stream")
 
 #: File suffix from the declared type when the file name has none (a recorder's "blob").
@@ -178,32 +180,46 @@ class StoredAudioOut(BaseModel):
     converted_from: str | None
 
 
-def _upload_name(file: UploadFile, content_type: str) -> str:
-    suffix = PurePath(file.filename or "").suffix.lower()
+def _upload_name(filename: str | None, content_type: str) -> str:
+    suffix = PurePath(filename or "").suffix.lower()
     if not suffix or len(suffix) > 9:
         suffix = _SUFFIX.get(content_type, "")
     return f"upload{suffix}"
 
 
-async def _store(kind: Kind, file: UploadFile, me: Me, s: Db) -> StoredAudioOut:
-    content_type = (file.content_type or "").split(";")[0].strip().lower()
-    if content_type not in _UNKNOWN_TYPES and not content_type.startswith(_AUDIO_TYPES):
-        raise Problem(
-            415,
-            f"tiedosto ei ole äänitiedosto / not an audio file ({content_type})",
-            field="file",
-        )
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Problem(
-            413,
-            f"tiedosto on liian suuri / the file is larger than {MAX_UPLOAD_BYTES // 2**20} MB",
-            field="file",
-        )
+async def _read_upload(request: Request) -> tuple[bytes, str, str]:
+    """The multipart field ``file``: (its bytes, its declared type, a file name for the
+    converter). Parsed here, after the login is checked, and only when the declared length
+    is within :data:`MAX_UPLOAD_BYTES` (so a huge body is refused before it is spooled)."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise Problem(411, "anna Content-Length / Content-Length required", field="file")
+    if int(length) > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise Problem(413, _TOO_LARGE, field="file")
+    form = await request.form(max_files=1, max_fields=10)
     try:
-        stored = await vm.set_audio(
-            s, me.user_id, kind, data, filename=_upload_name(file, content_type)
-        )
+        file = form.get("file")
+        if not isinstance(file, StarletteUploadFile):
+            raise Problem(422, "file: tiedosto puuttuu / an audio file is required", field="file")
+        content_type = (file.content_type or "").split(";")[0].strip().lower()
+        if content_type not in _UNKNOWN_TYPES and not content_type.startswith(_AUDIO_TYPES):
+            raise Problem(
+                415,
+                f"tiedosto ei ole äänitiedosto / not an audio file ({content_type})",
+                field="file",
+            )
+        data = await file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise Problem(413, _TOO_LARGE, field="file")
+        return data, content_type, _upload_name(file.filename, content_type)
+    finally:
+        await form.close()
+
+
+async def _store(kind: Kind, request: Request, me: Me, s: Db) -> StoredAudioOut:
+    data, _, filename = await _read_upload(request)
+    try:
+        stored = await vm.set_audio(s, me.user_id, kind, data, filename=filename)
     except InvalidField as exc:
         raise Problem(
             422,
@@ -228,12 +244,33 @@ async def _delete(kind: Kind, me: Me, s: Db) -> Response:
     return Response(status_code=204)
 
 
-_UPLOAD = File(description="audio in any common format (wav, mp3, ogg, m4a/aac, flac, webm)")
+#: The request body as documented (parsed by :func:`_read_upload`, not by FastAPI).
+_UPLOAD: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "audio in any common format (wav, mp3, ogg, "
+                            "m4a/aac, flac, webm), at most 25 MB",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
 
 
-@router.put("/greeting", response_model=StoredAudioOut)
-async def put_greeting(me: Me, s: Db, file: UploadFile = _UPLOAD) -> StoredAudioOut:
-    return await _store("greeting", file, me, s)
+@router.put("/greeting", response_model=StoredAudioOut, openapi_extra=_UPLOAD)
+async def put_greeting(request: Request, me: Me, s: Db) -> StoredAudioOut:
+    return await _store("greeting", request, me, s)
 
 
 @router.get("/greeting", response_class=Response, responses={200: {"content": {"audio/wav": {}}}})
@@ -246,9 +283,9 @@ async def delete_greeting(me: Me, s: Db) -> Response:
     return await _delete("greeting", me, s)
 
 
-@router.put("/name", response_model=StoredAudioOut)
-async def put_name(me: Me, s: Db, file: UploadFile = _UPLOAD) -> StoredAudioOut:
-    return await _store("name", file, me, s)
+@router.put("/name", response_model=StoredAudioOut, openapi_extra=_UPLOAD)
+async def put_name(request: Request, me: Me, s: Db) -> StoredAudioOut:
+    return await _store("name", request, me, s)
 
 
 @router.get("/name", response_class=Response, responses={200: {"content": {"audio/wav": {}}}})
