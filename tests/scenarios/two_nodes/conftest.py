@@ -144,6 +144,24 @@ class Parties:
             service=dialled, keys={"from": mobile, "hold": "1000", **keys},
         )  # fmt: skip
 
+    def softphone_registration(self, endpoint: str, password: str, contact_port: int) -> Sipp:
+        return self._sipp(
+            scenario="uac_register.xml", ip=SOFTPHONES, port=contact_port, remote=PUBLIC,
+            auth=(endpoint, password), keys={"from": endpoint, "contact_port": str(contact_port)},
+        )  # fmt: skip
+
+    def softphone_caller(self, endpoint: str, password: str, dialled: str) -> Sipp:
+        return self._sipp(
+            scenario="uac_call_auth.xml", ip=SOFTPHONES, port=next(self._ports), remote=PUBLIC,
+            service=dialled, auth=(endpoint, password), keys={"from": endpoint, "hold": "1000"},
+        )  # fmt: skip
+
+    def softphone(self, contact_port: int, ring_ms: int = 300) -> Sipp:
+        return self._sipp(
+            scenario="uas_answer.xml", ip=SOFTPHONES, port=contact_port,
+            keys={"ring": str(ring_ms)},
+        )  # fmt: skip
+
     def handset(self, scenario: str = "uas_answer.xml", ring_ms: int = 300, **kw: object) -> Sipp:
         """Every handset, as the mobile core delivers calls to it (127.0.10.3:5060)."""
         return self._sipp(

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from harness.app import eventually
 from harness.party import SippResult, uri_user
-from tests.scenarios.two_nodes.conftest import PROXY, Cluster, Parties
+from tests.scenarios.two_nodes.conftest import LAYOUT, PROXY, Cluster, Parties
 from tests.support.people import fresh_external, state_of
 
 MAX_TRIES = 6
@@ -136,3 +136,63 @@ async def test_feature_code_on_one_node_takes_effect_through_the_other(
         if node != code_node:
             return
     raise AssertionError("no landline call reached the other node")
+
+
+async def test_softphone_registers_and_calls_through_the_proxy(
+    cluster: Cluster, people, parties: Parties
+) -> None:  # type: ignore[no-untyped-def]
+    """A softphone is told apart by its digest login, not by address: through the proxy's
+    softphone side it registers, calls out as its user, and a call for its user that the
+    node it registered with routes rings it (Kamailio finds it again by the Contact alias).
+    Every request of one softphone goes to the same node (dispatcher hash over the From
+    user); the other node does not know the registration (README: a gap)."""
+    org = await people.org()
+    liisa = await people.user(org, softphone=True)
+    assert liisa.softphone and liisa.softphone_password
+    contact_port = 5061
+
+    async def registers() -> bool:
+        reg = await parties.softphone_registration(
+            liisa.softphone, liisa.softphone_password, contact_port
+        ).run()
+        return reg.ok
+
+    await eventually(registers, timeout=10, interval=0.3)  # once both apps pushed it
+    holders = [
+        i
+        for i, n in enumerate(cluster.nodes)
+        if f"{liisa.softphone}/sip:" in n.cli("pjsip show contacts")
+    ]
+    assert len(holders) == 1, f"registered on nodes {holders}"
+    home = holders[0]
+    # the node reaches it through the proxy's softphone side; the alias says where it is
+    contacts = cluster.nodes[home].cli("pjsip show contacts")
+    assert f"{liisa.softphone}@{LAYOUT.softphone_side_ip}:5060;alias=" in contacts
+
+    far_end = await parties.pstn_far_end().start()
+    target = fresh_external()
+    node, call = await on_node(
+        cluster,
+        parties.softphone_caller(liisa.softphone, liisa.softphone_password, target).run,
+    )
+    far_end.kill()
+    assert call.ok, call.log
+    assert node == home, "the softphone's call went to the node it registered with"
+    invite = (await far_end.wait()).received("INVITE")[0]
+    assert invite.request_user == target
+    assert uri_user(invite.header("From")) == liisa.mobile
+
+    for _ in range(MAX_TRIES):
+        softphone = await parties.softphone(contact_port).start()
+        handset = await parties.handset("uas_ring.xml").start()
+        node, call = await on_node(
+            cluster, parties.external_caller(fresh_external(), liisa.mobile).run
+        )
+        softphone.kill()
+        handset.kill()
+        rang = (await softphone.wait()).received("INVITE")
+        assert call.ok, call.log
+        if node == home:
+            assert rang, "the softphone rang through the proxy"
+            return
+    raise AssertionError("no call reached the softphone's node")
