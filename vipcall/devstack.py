@@ -27,15 +27,12 @@ from urllib.parse import urlparse
 from vipcall.config import Settings
 from vipcall.db.engine import create_engine, session_factory, transaction
 from vipcall.db.migrate import create_database_if_missing_async, upgrade_async
-from vipcall.directory import demo as demo_data
 from vipcall.directory import ensure_demo
+from vipcall.directory.demo import DEMO_PASSWORD
 from vipcall.sandbox import Instance
 from vipcall.service.logs import configure_logging
 
 log = logging.getLogger("vipcall.devstack")
-
-#: The demo users' password (the demo organisation's, vipcall/directory/demo.py), if it has one.
-DEMO_PASSWORD: str | None = getattr(demo_data, "DEMO_PASSWORD", None)
 
 
 @dataclass(frozen=True, slots=True)

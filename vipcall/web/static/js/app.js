@@ -62,6 +62,8 @@ function renderNav() {
   }
   nav.append(list);
   nav.hidden = false;
+  const here = list.querySelector("[aria-current]");
+  if (here && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = here.offsetLeft - 16;
   who.hidden = false;
   document.getElementById("who-name").textContent = state.me.display_name;
   renderBadge();

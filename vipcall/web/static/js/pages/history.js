@@ -11,6 +11,8 @@ export function chartSection(days, fi, en) {
   const list = listOf(days, "days");
   return section(fi, en, list.length
     ? [perDayChart(list, `${fi} / ${en}`),
+      h("p", { class: "legend" }, h("span", { class: "incoming" }, bi("saapuvat", "incoming")),
+        h("span", { class: "outgoing" }, bi("lähtevät", "outgoing")), h("span", { class: "missed" }, bi("vastaamattomat", "missed"))),
       h("details", {}, h("summary", {}, bi("Luvut taulukkona", "As a table")),
         table([["Päivä", "Day"], ["Puheluita", "Calls"]],
           list.map((d) => h("tr", {}, h("td", {}, d.day || d.date), h("td", {}, totalOf(d))))))]
