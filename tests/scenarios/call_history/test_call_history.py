@@ -110,3 +110,20 @@ async def test_a_users_own_call_out_is_recorded_as_theirs(
     assert record["caller_user_id"] == maija.id and record["callee_user_id"] is None
     assert record["route"] == "rang" and record["called_number"] == outside
     assert record["answered_at"] is not None
+
+
+async def test_an_own_call_out_nobody_answered_is_recorded_with_its_end(
+    vipcall, people, parties, database
+) -> None:
+    org = await people.org()
+    maija = await people.user(org)
+    far_end = await parties.pstn_far_end("uas_busy.xml").start()
+    outside = fresh_external()
+
+    call = await parties.handset_caller(maija.mobile, outside, "uac_rejected.xml").run()
+    await far_end.wait()
+
+    assert call.final_status() == 486, call.log
+    [record] = await eventually(lambda: records_of(database, maija.id))
+    assert record["caller_user_id"] == maija.id and record["route"] == "rang"
+    assert record["dial_status"] == "BUSY" and record["answered_at"] is None
