@@ -100,7 +100,10 @@ async def test_trunk_identity_survives_the_proxy_on_either_node(
         far_end.kill()
         assert not (await far_end.wait()).received("INVITE"), "nothing went out"
         assert result.ok, result.log
-        assert "cause=1" in (result.received("BYE")[0].header("Reason") or "")
+        bye = result.received("BYE")[0]
+        assert "cause=1" in (bye.header("Reason") or "")
+        # the node's BYE followed the Record-Route back through the proxy
+        assert PROXY in (bye.header("Via") or ""), bye.headers.get("via")
         return result
 
     await until_both(cluster, own_call, lambda r: None)
