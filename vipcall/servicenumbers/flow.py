@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ from vipcall.servicenumbers.rules import (
 )
 from vipcall.store.servicenumbers import MemberLine, QueueCall, ServiceNumberInfo
 from vipcall.voicemail import deposit
+
+log = logging.getLogger("vipcall.servicenumbers")
 
 #: Stasis arguments of a member's leg (``svcleg,<queue call id>``).
 LEG = "svcleg"
@@ -81,6 +84,7 @@ async def service_number_call(ch: CallChannel, ctx: CallContext, routed: Routed)
         if info.settings.announce_position:
             position = await ctx.store.queue_position(call)
             await ch.play([sound("queue-position", info.language), *count_pieces(position)])
+            ch.log.info("queue call %s was told its place: %d", call.id, position)
     else:
         found = await ctx.store.queue_call(decision.waiting_call)
         if found is None:
@@ -181,7 +185,7 @@ async def _offer(
     legs: list[_Leg] = []
     for line in lines:
         for endpoint in await _leg_endpoints(ch, line, ctx):
-            leg = CallChannel(ari, {"id": f"sn{call.id}-{uuid.uuid4().hex[:12]}"}, [LEG])
+            leg = CallChannel(ari, {"id": leg_id(call.id)}, [LEG])
             _adopt(ctx, leg)
             try:
                 await ari.originate(
@@ -360,15 +364,35 @@ async def resumed(ch: CallChannel, ctx: CallContext, entry: QueuedEntry) -> Rout
     return Routed(ServiceNumberCall(sn_id, entry.call_id), new, None)
 
 
+def leg_id(call_id: int) -> str:
+    """A new id for a member's leg of queue call ``call_id`` (``sn<call id>-<random>``)."""
+    return f"sn{call_id}-{uuid.uuid4().hex[:12]}"
+
+
+def stale_legs(call: QueueCall, present: Iterable[str]) -> list[str]:
+    """Member legs of ``call`` still on Asterisk that no flow holds any more: the offers the
+    previous app made before it died (ringing, or answered since), every leg of the call but
+    the member it is connected to."""
+    prefix = f"sn{call.id}-"
+    return sorted(c for c in present if c.startswith(prefix) and c != call.member_channel_id)
+
+
 async def take_over(
     ctx: CallContext, ari: AriClient, channels: Iterable[dict[str, Any]]
 ) -> dict[str, list[str] | None]:
     """Which channels in Stasis belong to queue calls of this node: channel id -> the
     Stasis arguments to start it with (the caller: ``queued,<id>``), or ``None`` for a
-    member's leg (its caller's flow adopts it). Rows whose caller is gone are dropped."""
+    member's leg (its caller's flow adopts it, or it was hung up here). Rows whose caller is
+    gone are dropped. Member legs the previous app left ringing (:func:`stale_legs`) are
+    hung up: the restarted flow offers the call afresh."""
     present = {c["id"] for c in channels}
     found: dict[str, list[str] | None] = {}
     for call in await ctx.store.queue_calls_on(node_of(ari)):
+        for leg in stale_legs(call, present):
+            log.info("hanging up member leg %s left by the previous app", leg)
+            with contextlib.suppress(AriError):
+                await ari.hangup(leg, reason="normal")
+            found[leg] = None
         if call.channel_id not in present:
             await ctx.store.finish_queue_call(call.id)
             continue

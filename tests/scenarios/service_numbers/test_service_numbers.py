@@ -9,6 +9,7 @@ user of the INVITE the handset party gets."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from sqlalchemy import text
@@ -172,6 +173,62 @@ async def test_a_waiting_caller_survives_kill_9_of_the_app(vipcall, people, part
     assert rung(seen) == [aino.mobile]
     assert seen.received("BYE"), "the caller was bridged with the member until the end"
     assert "took over queue call" in vipcall.log_tail(400)
+
+
+async def test_member_legs_left_ringing_by_a_killed_app_are_cancelled_on_restart(
+    vipcall, people, parties
+) -> None:
+    org = await people.org()
+    aino = await people.user(org)
+    number = await service_number(people, org, [aino], member_ring_seconds=30, max_wait_seconds=60)
+    phone = await handsets(parties, "uas_ring.xml").start()  # rings, never answers
+    caller = await parties.external_caller(fresh_external(), number, hold="8000").start()
+
+    await eventually(lambda: _offered(people, number), timeout=10)
+    vipcall.kill9()
+    await asyncio.sleep(1.0)
+    vipcall.start()  # hangs up the old app's ringing leg, then offers the call afresh
+
+    await caller.wait()
+    await asyncio.sleep(1.0)  # the new offer is cancelled as the caller leaves
+    phone.kill()
+    seen = await phone.wait()
+    invites = seen.received("INVITE")
+    assert [m.request_user for m in invites[:1]] == [aino.mobile], seen.log
+    first = invites[0].header("call-id")
+    cancels = [m for m in seen.received("CANCEL") if m.header("call-id") == first]
+    # Left alone, the old app's leg would ring its full 30 s, past the caller's hang-up.
+    assert cancels, seen.log
+    assert cancels[0].at - invites[0].at < 15, seen.log
+    assert "left by the previous app" in vipcall.log_tail(400)
+
+
+async def test_waiting_callers_are_told_their_place_in_line(vipcall, people, parties) -> None:
+    org = await people.org()
+    aino = await people.user(org)
+    number = await service_number(people, org, [aino], max_wait_seconds=60,
+                                  announce_position=True)  # fmt: skip
+    await log(people, number, aino, False)  # nobody free: both callers wait
+    first = await parties.external_caller(fresh_external(), number, hold="6000").start()
+    await eventually(lambda: _waiting(people, number), timeout=10)
+    second = await parties.external_caller(fresh_external(), number, hold="4000").start()
+
+    one, two = await first.wait(), await second.wait()
+    assert one.ok and two.ok, one.log + two.log
+    told = re.findall(r"queue call (\d+) was told its place: (\d+)", vipcall.log_tail(400))
+    places = sorted((int(call_id), int(place)) for call_id, place in told[-2:])
+    assert [place for _, place in places] == [1, 2], told  # in order of arrival
+    assert places[0][0] != places[1][0]
+
+
+async def _offered(people: Any, number: str) -> bool:
+    async with people.sessions() as s:
+        found = await s.scalar(
+            text("SELECT count(*) FROM service_number_calls c JOIN service_numbers s"
+                 " ON s.id = c.service_number_id WHERE s.number = :n"
+                 " AND cardinality(c.offered_to) > 0"), {"n": number},
+        )  # fmt: skip
+        return bool(found)
 
 
 async def _waiting(people: Any, number: str) -> bool:
