@@ -306,7 +306,8 @@ async def verify_pin(session: AsyncSession, user: User | str | int, pin: str) ->
     pin_hash = await session.scalar(
         select(VoicemailSettings.pin_hash).where(VoicemailSettings.user_id == owner.id)
     )
-    return pin_matches(pin_hash, pin)
+    # argon2 (~50 ms of CPU) in a thread, as set_pin: the event loop goes on meanwhile.
+    return await asyncio.to_thread(pin_matches, pin_hash, pin)
 
 
 # --- greeting and name audio ----------------------------------------------------------------
