@@ -51,7 +51,7 @@ from vipcall.routing.rules import (
 from vipcall.routing.snapshot import NewCall, Subscriber, Trunk
 from vipcall.store.mailbox import MailboxProfile
 from vipcall.voicemail.greeting import GreetingFacts, greeting
-from vipcall.voicemail.limits import is_a_message, mailbox_full
+from vipcall.voicemail.limits import MailboxSlots, is_a_message
 from vipcall.voicemail.naming import parse_recording_name, recording_name
 
 #: Recording stops after this much silence (seconds).
@@ -63,6 +63,8 @@ KEY_GRACE = 1.0
 DEFAULT_TIME_ZONE = "Europe/Helsinki"
 
 log = logging.getLogger("vipcall.voicemail")
+#: Messages being left now in this app process, counted against each mailbox's limit.
+LEAVING = MailboxSlots()
 Log = logging.Logger | logging.LoggerAdapter[logging.Logger]
 
 
@@ -158,6 +160,33 @@ async def deposit(ch: CallChannel, ctx: CallContext, routed: Routed) -> str:
         _called_user(ch, ctx, routed, user_id),
         _note_stopped(ch, ctx, user_id, call.caller if reason == LANDLINE_RED else None),
     )
+    if profile is not None and not LEAVING.take(user_id, profile.messages, profile.limits):
+        held = LEAVING.held[user_id]
+        ch.log.info("mailbox of user %s is full (%d messages): no message taken (%d more "
+                    "being left now)", user_id, profile.messages, held)  # fmt: skip
+        if not ch.answered:
+            await ch.answer()
+        await ch.play([sound("voicemail-mailbox-full", profile.language)])
+        await ch.hangup(Cause.NORMAL)
+        return "voicemail_full"
+    try:
+        return await _greet_and_record(ch, ctx, routed, profile, user)
+    finally:
+        if profile is not None:
+            LEAVING.give_back(user_id)
+
+
+async def _greet_and_record(
+    ch: CallChannel,
+    ctx: CallContext,
+    routed: Routed,
+    profile: MailboxProfile | None,
+    user: Subscriber | None,
+) -> str:
+    """The greeting, its keys, the tone and the recording (the mailbox has room)."""
+    decision = routed.decision
+    assert isinstance(decision, Voicemail)
+    user_id, reason, call = decision.user_id, decision.reason, routed.call
     if not ch.answered:
         await ch.answer()
     if profile is None:
@@ -168,12 +197,6 @@ async def deposit(ch: CallChannel, ctx: CallContext, routed: Routed) -> str:
                         ctx.max_message_seconds)  # fmt: skip
     else:
         lang = profile.language
-        if mailbox_full(profile.messages, profile.limits):
-            ch.log.info("mailbox of user %s is full (%d messages): no message taken",
-                        user_id, profile.messages)  # fmt: skip
-            await ch.play([sound("voicemail-mailbox-full", lang)])
-            await ch.hangup(Cause.NORMAL)
-            return "voicemail_full"
         plan = plan_greeting(profile, user, reason, call.dialled, ctx.media_url,
                              datetime.now(UTC), ctx.max_message_seconds)  # fmt: skip
     ch.log.info("greeting for user %s (%s): %s", user_id, reason, " ".join(plan.media))

@@ -3,7 +3,8 @@ Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 #: A recording shorter than this is not a message (a caller who hung up at the tone).
@@ -26,6 +27,32 @@ def is_a_message(duration_ms: int) -> bool:
 def mailbox_full(messages: int, limits: MailboxLimits) -> bool:
     """A full mailbox tells the caller so and takes no message."""
     return messages >= limits.max_messages
+
+
+@dataclass
+class MailboxSlots:
+    """Messages being left right now, per mailbox (user id), counted against the limit
+    together with the stored ones: a mailbox one message short of full takes one more
+    caller, not every caller who arrives while the first is still speaking.
+
+    Bookkeeping only (no I/O); the deposit flow holds one for the app process."""
+
+    held: Counter[int] = field(default_factory=Counter)
+
+    def take(self, user_id: int, stored: int, limits: MailboxLimits) -> bool:
+        """Hold a slot for one more message; False (nothing held) when the stored messages
+        and those being left fill the mailbox."""
+        if mailbox_full(stored + self.held[user_id], limits):
+            return False
+        self.held[user_id] += 1
+        return True
+
+    def give_back(self, user_id: int) -> None:
+        """The message was stored, discarded or never left."""
+        if self.held[user_id] <= 1:
+            del self.held[user_id]
+        else:
+            self.held[user_id] -= 1
 
 
 def expires_at(

@@ -194,6 +194,42 @@ async def test_a_full_mailbox_says_so_and_takes_no_message(
     assert f"mailbox of user {maija.id} is full (1 messages)" in log
 
 
+async def test_two_callers_at_once_to_a_mailbox_one_short_of_full_leave_one_message(
+    vipcall, people, parties, database, capsys
+) -> None:
+    from tests.support.cli import Cli
+
+    maija = await red_landline_user(people)
+    assert maija.landline is not None
+    domain = await _domain_of(database, maija.id)
+    await Cli(database, capsys).ok("org", "set-voicemail-limits", domain, "--max-messages", "1")
+    greeting = seconds_of(
+        ["name", "sound:vipcall/fi/voicemail-cannot-answer",
+         "sound:vipcall/fi/voicemail-leave-message", "sound:vipcall/fi/beep"]
+    )  # fmt: skip
+    first = await parties.external_caller(
+        "+358501110211", maija.landline, "uac_message.xml", hold=str(int((greeting + 4) * 1000))
+    ).start()
+    # The second caller arrives while the first is being greeted: the mailbox has room for
+    # one message only, and that one is being left.
+    await eventually(lambda: greeting_logged(vipcall.log_path, maija.id), timeout=10)
+    second = await parties.external_caller(
+        "+358501110212", maija.landline, "uac_message.xml", hold=str(int((greeting + 4) * 1000))
+    ).run()
+    one = await first.wait()
+
+    assert one.ok, one.log
+    # The second caller would speak, but is told the mailbox is full and hung up on.
+    assert second.received("BYE"), second.log
+    messages = await eventually(lambda: messages_of(database, maija.id), timeout=10)
+    await asyncio.sleep(1.0)
+    assert [m["caller_number"] for m in await messages_of(database, maija.id)] == [
+        "+358501110211"
+    ], messages
+    log = vipcall.log_tail(300)
+    assert f"mailbox of user {maija.id} is full (0 messages): no message taken (1 more" in log
+
+
 async def test_a_recording_under_a_second_is_no_message(vipcall, people, parties, database) -> None:
     maija = await red_landline_user(people)
     assert maija.landline is not None
