@@ -12,6 +12,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,10 @@ def _db(database_url: str, work: Callable[[AsyncSession], Awaitable[Any]]) -> An
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    # In a worker thread: asyncio.run in the main thread would leave it without an event
+    # loop (set_event_loop(None)), breaking the async tests that run after this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 @dataclass
