@@ -157,6 +157,7 @@ class Layout:
             "VIPCALL_ARI_URL": instance.ari_url,
             "VIPCALL_ARI_PASSWORD": instance.ari_password,
             "VIPCALL_HTTP_PORT": str(node.http_port),
+            "VIPCALL_NODE_NAME": node.name,
             "VIPCALL_STATE_DIR": str(state_dir / node.name),
             "VIPCALL_SIP_PUBLIC_HOST": self.public_ip,
             "VIPCALL_SIP_PUBLIC_PORT": str(self.public_port),

@@ -46,6 +46,10 @@ class Settings:
     ari_user: str = "vipcall"
     ari_password: str = field(default="", repr=False)
     ari_app: str = "vipcall"
+    # This node's name in state shared through PostgreSQL (a service number's waiting
+    # callers are taken over by the app of the node that holds them). Empty: the ARI URL and
+    # app, unique on one machine; set it per node when every node's ARI is 127.0.0.1:8088.
+    node_name: str = ""
 
     # Telephony
     region: str = "FI"

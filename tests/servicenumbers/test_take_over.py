@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from vipcall.ari import AriError
-from vipcall.servicenumbers.flow import leg_id, stale_legs, take_over
+from vipcall.servicenumbers.flow import leg_id, node_of, stale_legs, take_over
 from vipcall.store.servicenumbers import QueueCall
 
 NODE = "http://ast1/ari|vipcall"
@@ -81,7 +81,7 @@ async def test_take_over_hangs_up_the_old_apps_ringing_legs() -> None:
             "caller-6", "sn6-answered", "sn7-ringing", "other-call",
         )
     ]  # fmt: skip
-    found = await take_over(SimpleNamespace(store=store), ari, channels)  # type: ignore[arg-type]
+    found = await take_over(SimpleNamespace(store=store, node=""), ari, channels)  # type: ignore[arg-type]
 
     assert sorted(c for c, _ in ari.hung_up) == [
         "sn5-ringing-a", "sn5-ringing-b", "sn7-ringing",
@@ -98,3 +98,9 @@ async def test_take_over_hangs_up_the_old_apps_ringing_legs() -> None:
     }
     assert found == expected
     assert store.finished == [7]
+
+
+def test_a_configured_node_name_is_the_nodes_id_in_shared_state() -> None:
+    ari = SimpleNamespace(base_url="http://127.0.0.1:8088/ari", app="vipcall")
+    assert node_of(ari, "node-a") == "node-a"  # type: ignore[arg-type]
+    assert node_of(ari) == "http://127.0.0.1:8088/ari|vipcall"  # type: ignore[arg-type]

@@ -181,5 +181,7 @@ class CallContext:
     legs: Legs | None = None
     """Where a flow registers the channels it originates so their events reach it
     (:class:`vipcall.service.stasis.StasisApp` in the app)."""
+    node: str = ""
+    """This node's name in shared state (``Settings.node_name``; empty: the ARI URL and app)."""
     records: CallRecords | None = None
     """Where calls are noted for the call history (``None``: no history kept)."""

@@ -45,7 +45,7 @@ SELECT n.id, n.channel, n.recipient, n.attempts, n.message_id,
  FOR UPDATE OF n SKIP LOCKED
 """
 MARK_SENT = """
-UPDATE notices SET state = 'sent', attempts = $2, sent_at = now(), last_error = NULL
+UPDATE notices SET state = 'sent', attempts = $2, sent_at = clock_timestamp(), last_error = NULL
  WHERE id = $1
 """
 MARK_RETRY = """

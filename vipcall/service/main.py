@@ -47,6 +47,7 @@ def call_context(settings: Settings, store: DbCallStore) -> CallContext:
         max_message_seconds=settings.max_message_seconds,
         menu_timeout=settings.menu_timeout,
         media_url=settings.media_url,
+        node=settings.node_name,
     )
 
 

@@ -61,9 +61,10 @@ CALL_LIMIT = 12 * 3600.0
 RING_GRACE = 3.0
 
 
-def node_of(ari: AriClient) -> str:
-    """Which Asterisk node and ARI app holds a channel (``service_number_calls.node``)."""
-    return f"{ari.base_url}|{ari.app}"
+def node_of(ari: AriClient, name: str = "") -> str:
+    """Which Asterisk node and ARI app holds a channel (``service_number_calls.node``): the
+    node's configured name, else its ARI URL and app (unique on one machine only)."""
+    return name or f"{ari.base_url}|{ari.app}"
 
 
 # -- the flow ---------------------------------------------------------------------------
@@ -79,7 +80,8 @@ async def service_number_call(ch: CallChannel, ctx: CallContext, routed: Routed)
         return "service_number_gone"
     if decision.waiting_call is None:
         await ch.answer()
-        call = await ctx.store.enqueue(info.id, ch.id, node_of(ch.ari), routed.call.caller)
+        node = node_of(ch.ari, ctx.node)
+        call = await ctx.store.enqueue(info.id, ch.id, node, routed.call.caller)
         ch.log.info("queued for service number %s (%s) as call %s", info.id, info.name, call.id)
         if info.settings.announce_position:
             position = await ctx.store.queue_position(call)
@@ -387,7 +389,7 @@ async def take_over(
     hung up: the restarted flow offers the call afresh."""
     present = {c["id"] for c in channels}
     found: dict[str, list[str] | None] = {}
-    for call in await ctx.store.queue_calls_on(node_of(ari)):
+    for call in await ctx.store.queue_calls_on(node_of(ari, ctx.node)):
         for leg in stale_legs(call, present):
             log.info("hanging up member leg %s left by the previous app", leg)
             with contextlib.suppress(AriError):
