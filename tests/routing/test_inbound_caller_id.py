@@ -129,3 +129,18 @@ def test_inbound_caller_id_reaches_the_dialplan_as_anonymous_and_prohib() -> Non
     ring = route_call(arriving("0501110001"), None, CALLEE, POLICY)
     assert isinstance(ring, Ring)
     assert ring_spec(ring, MOBILE) == f"30|7|{MOBILE}|+358501110001||PJSIP/{MOBILE}@mobile"
+
+
+def test_a_display_name_with_control_characters_is_dropped_the_number_shown() -> None:
+    call = replace(arriving("+358501110051"), caller_name="\x1b[31mEvil\x7f")
+    assert caller_id_change(call) == Presentation("+358501110051")
+
+
+def test_a_bidi_override_in_the_name_is_dropped_too() -> None:
+    call = replace(arriving("+358501110051"), caller_name="Maija \u202eakkiS")
+    assert caller_id_change(call) == Presentation("+358501110051")
+
+
+def test_letters_of_any_script_in_the_name_pass_unchanged() -> None:
+    call = replace(arriving("+358501110050"), caller_name="Äijä Öhman 名前 😀")
+    assert caller_id_change(call) is None

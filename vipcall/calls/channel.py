@@ -27,14 +27,15 @@ class CallChannel:
     """One channel in our Stasis application, as a call flow sees it."""
 
     __slots__ = (
-        "ari", "id", "caller", "exten", "args", "events", "gone", "handed_off", "answered", "log",
-        "created",
+        "ari", "id", "caller", "caller_name", "exten", "args", "events", "gone", "handed_off",
+        "answered", "log", "created",
     )  # fmt: skip
 
     def __init__(self, ari: AriClient, channel: dict[str, Any], args: list[str]) -> None:
         self.ari = ari
         self.id: str = channel["id"]
         self.caller: str = channel.get("caller", {}).get("number", "") or ""
+        self.caller_name: str = channel.get("caller", {}).get("name", "") or ""
         self.exten: str = channel.get("dialplan", {}).get("exten", "") or ""
         self.args = args
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

@@ -71,6 +71,7 @@ async def new_call(ch: CallChannel, ctx: CallContext, entry: NewCallEntry) -> Ro
             entry.diversion, entry.history_info, target=ctx.policy.voicemail_number,
             region=ctx.region,
         ),
+        ch.caller_name,
     )  # fmt: skip
     # A softphone is identified by its authenticated endpoint alone: the number it puts in
     # From is its own to choose and must not make it someone else.

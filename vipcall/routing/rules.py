@@ -5,6 +5,7 @@ Read top to bottom, this module is the answer to "where does this call go?".
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from vipcall.presence.codes import parse_feature_code
@@ -212,12 +213,22 @@ def inbound_caller_id(call: NewCall) -> Presentation:
     return Presentation(call.caller) if call.caller is not None else ANONYMOUS
 
 
+def showable_name(name: str) -> bool:
+    """May a caller's display name be passed on to the phones rung? Not when it holds
+    control or format characters (escape sequences, NUL, bidi overrides that reverse the
+    text a user reads): those are dropped, and the number alone is shown. Any letters,
+    Finnish or not, pass."""
+    return not any(unicodedata.category(c) in ("Cc", "Cf") for c in name)
+
+
 def caller_id_change(call: NewCall) -> Presentation | None:
     """:func:`inbound_caller_id` as a change to the call: ``None`` when the caller already
-    sent exactly that number (nothing to rewrite; a caller's own restriction is kept)."""
+    sent exactly that number and a name that may be shown (nothing to rewrite; a caller's
+    own restriction is kept). Any change presents a number, which also drops the name."""
     shown = inbound_caller_id(call)
     sent = call.caller if call.caller_sent is None else call.caller_sent
-    return None if not shown.restricted and shown.number == sent else shown
+    unchanged = not shown.restricted and shown.number == sent
+    return None if unchanged and showable_name(call.caller_name) else shown
 
 
 def ring_user(user: Subscriber, policy: Policy, caller_id: Presentation | None = None) -> Ring:

@@ -107,3 +107,5 @@ class NewCall:
     diverted_from: str | None = None
     """The number the network diverted this call from (SIP Diversion / History-Info, see
     :func:`vipcall.routing.diversion.diverting_number`), E.164; ``None``: not diverted."""
+    caller_name: str = ""
+    """The display name the caller sent (From), as it arrived."""
