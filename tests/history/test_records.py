@@ -18,10 +18,12 @@ from vipcall import directory
 from vipcall.db.engine import session_factory, transaction
 from vipcall.directory import history
 from vipcall.directory.errors import InvalidField
+from vipcall.directory.servicenumbers import create_service_number
 from vipcall.history.recorder import Note, Recorder
 from vipcall.history.rules import (
     DayCount,
     Direction,
+    RecordAnswer,
     RecordEnd,
     RecordStart,
     Route,
@@ -286,6 +288,65 @@ async def test_an_organisations_totals_count_only_its_users_calls(
     assert b.total == 2
     assert [d.outgoing for d in b.days] == [1, 1, 0]
     assert b.talk_seconds == 10
+
+
+SWITCHBOARD = "+35851260000"
+
+
+async def test_a_service_number_call_is_the_call_of_the_member_who_took_it(
+    conn: asyncpg.Connection, engine: AsyncEngine, people: dict[str, int]
+) -> None:
+    async with transaction(session_factory(engine)) as s:
+        sn = await create_service_number(
+            s, "a.fi", number=SWITCHBOARD, kind="switchboard", name="Vaihde"
+        )
+        sn_id = sn.id
+    t = NOW - timedelta(hours=1)
+    # outside -> the switchboard, queued, Kalle takes it after 20 s, 60 s of talk; the notes
+    # make the same row whether the member's answer is written before the app's start note
+    # or after it
+    taken = []
+    for order in ((0, 1, 2), (1, 2, 0)):
+        ch = channel()
+        notes: list[Note] = [
+            RecordStart(ch, t, Route.SERVICE_NUMBER, OUTSIDE, SWITCHBOARD, service_number_id=sn_id),
+            RecordAnswer(ch, t + timedelta(seconds=20), people["kalle"]),
+            RecordEnd(ch, t + timedelta(seconds=80)),
+        ]
+        await write_records(conn, [notes[i] for i in order])
+        row = await conn.fetchrow("SELECT * FROM call_records WHERE channel_id = $1", ch)
+        assert row is not None
+        taken.append({k: row[k] for k in row.keys() if k not in ("id", "channel_id")})
+    assert taken[0] == taken[1]
+    row = taken[0]
+    assert (row["route"], row["callee_user_id"], row["callee_org_id"], row["service_number_id"]) \
+        == ("service_number", people["kalle"], people["kalle_org"], sn_id)  # fmt: skip
+    assert row["answered_at"] == t + timedelta(seconds=20)
+    # Ulla (another organisation) calls the switchboard: nobody takes it (overflow)
+    ch = channel()
+    await write_records(conn, [
+        RecordStart(ch, t + timedelta(minutes=5), Route.SERVICE_NUMBER, "+358401260003",
+                    SWITCHBOARD, caller_user_id=people["ulla"], service_number_id=sn_id),
+        RecordEnd(ch, t + timedelta(minutes=7)),
+    ])  # fmt: skip
+    async with session_factory(engine)() as s:
+        kalles = await history.recent_calls(s, people["kalle"], days=1, now=NOW)
+        maijas = await history.recent_calls(s, people["maija"], days=1, now=NOW)
+        ullas = await history.recent_calls(s, people["ulla"], days=1, now=NOW)
+        kalle_days = await history.calls_per_day(s, people["kalle"], days=1, now=NOW)
+        a = await history.organization_summary(s, people["maija_org"], days=1, now=NOW)
+        b = await history.organization_summary(s, people["ulla_org"], days=1, now=NOW)
+    # the member who took the calls sees them as incoming, with the caller and the talk time
+    assert [(e.direction, e.route, e.other_number, e.answered, e.length_seconds)
+            for e in kalles] == [(Direction.IN, Route.SERVICE_NUMBER, OUTSIDE, True, 60)] * 2
+    assert kalle_days == [DayCount(date(2026, 11, 26), incoming=2)]
+    assert maijas == []  # a member who did not take it has no record of it
+    assert [(e.direction, e.route) for e in ullas] == [(Direction.OUT, Route.SERVICE_NUMBER)]
+    # the switchboard's organisation counts all three, also the call nobody took
+    assert a.total == 3 and a.by_route[Route.SERVICE_NUMBER] == 3
+    assert a.days == [DayCount(date(2026, 11, 26), incoming=2, missed=1)]
+    assert a.talk_seconds == 120
+    assert b.total == 1 and b.days[-1].outgoing == 1
 
 
 async def test_days_out_of_range_are_refused(engine: AsyncEngine, people: dict[str, int]) -> None:

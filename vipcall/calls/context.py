@@ -10,7 +10,7 @@ from typing import Protocol
 from vipcall.calls.channel import CallChannel
 from vipcall.calls.media import MediaKind
 from vipcall.directory.voicemail import AudioKind
-from vipcall.history.rules import RecordEnd, RecordStart
+from vipcall.history.rules import Note
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Subscriber
 from vipcall.servicenumbers.rules import Offer, QueueSettings
@@ -150,7 +150,7 @@ class CallRecords(Protocol):
     """Takes the call history's notes (:class:`vipcall.history.recorder.Recorder`): kept
     and written in the background, so noting never waits."""
 
-    def note(self, note: RecordStart | RecordEnd) -> None: ...
+    def note(self, note: Note) -> None: ...
 
 
 class Legs(Protocol):

@@ -6,7 +6,9 @@ writes the notes in batches (:func:`vipcall.store.records.write_records`).
   announcement) and, for a call handed to the dialplan to ring, only once the hand-off is
   done — the phones are already ringing when the note is made. :func:`after_flow` ends a
   kept call; a handed-off call's end is reported by the dialplan (``[vipcall-ended]``,
-  :func:`end_reported`).
+  :func:`end_reported`). A service-number call taken by a member is noted answered by
+  them (:class:`~vipcall.history.rules.RecordAnswer`, by the queue flow once the caller and
+  the member are bridged), which makes it the member's incoming call too.
 * Lost notes: the app killed before a batch is written (at most :data:`FLUSH_SECONDS` of
   notes), or the database away longer than :data:`MAX_PENDING` notes last. The call itself
   never waits for, or fails because of, its record.
@@ -25,6 +27,7 @@ from vipcall.calls.channel import CallChannel
 from vipcall.calls.context import CallRecords
 from vipcall.calls.entry import Entry, NewCallEntry, QueuedEntry, UnansweredEntry
 from vipcall.calls.route import Routed
+from vipcall.history import rules
 from vipcall.history.rules import (
     RecordEnd,
     RecordStart,
@@ -36,7 +39,7 @@ from vipcall.routing.decisions import Ring, ServiceNumberCall
 
 log = logging.getLogger("vipcall.history")
 
-Note = RecordStart | RecordEnd
+Note = rules.Note
 Writer = Callable[[Sequence[Note]], Awaitable[None]]
 
 #: Seconds the writer gathers notes before writing them (one transaction per batch).

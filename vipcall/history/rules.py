@@ -198,6 +198,23 @@ class RecordEnd:
     callee_user_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RecordAnswer:
+    """A person answered a call the app keeps (a service number's member took a queued
+    call): the talk starts now, and the call is theirs in the history (an incoming call of
+    the member; the caller's side is the same row)."""
+
+    channel_id: str
+    answered_at: datetime
+    callee_user_id: int
+    route: Route = Route.SERVICE_NUMBER
+    """The route of a new row (the app's note of the call missing)."""
+
+
+#: A note of a call, in the order the app makes them.
+Note = RecordStart | RecordEnd | RecordAnswer
+
+
 def end_from_report(
     channel_id: str,
     now: datetime,

@@ -35,6 +35,7 @@ from vipcall.calls.context import CallContext
 from vipcall.calls.dialplan import dial_string
 from vipcall.calls.entry import QueuedEntry
 from vipcall.calls.route import Routed
+from vipcall.history.rules import RecordAnswer
 from vipcall.numbers import try_normalize
 from vipcall.prompts import count_pieces, sound
 from vipcall.routing.decisions import Cause, Ring, ServiceNumberCall, Softphone, Voicemail
@@ -250,6 +251,8 @@ async def _connect(ch: CallChannel, ctx: CallContext, call: QueueCall, leg: _Leg
         await ari.add_channel_to_bridge(bridge["id"], [ch.id, leg.ch.id])
         await ctx.store.connected(call.id, leg.member_id, leg.ch.id, bridge["id"])
         ch.log.info("queue call %s connected to member %s", call.id, leg.member_id)
+        if ctx.records is not None:  # the call history: the member's call too (no I/O here)
+            ctx.records.note(RecordAnswer(ch.id, datetime.now(UTC), leg.member_id))
         return await _watch(ch, ctx, leg.ch, bridge["id"])
     except BaseException:
         await _end_leg(ctx, leg.ch)

@@ -15,15 +15,17 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from vipcall.history.rules import RecordEnd, RecordStart, Route
+from vipcall.history.rules import Note, RecordAnswer, RecordEnd, RecordStart, Route
 
 _ORG = "(SELECT organization_id FROM users WHERE id = {})"
+_SN_ORG = "(SELECT organization_id FROM service_numbers WHERE id = {})"
 
 UPSERT_START = f"""
 INSERT INTO call_records AS r (channel_id, started_at, route, caller_number, called_number,
     caller_user_id, callee_user_id, caller_org_id, callee_org_id, service_number_id)
 VALUES ($1, $2::timestamptz, COALESCE($3::text, $4::text), $5::text, $6::text, $7::int, $8::int,
-    {_ORG.format("$7::int")}, {_ORG.format("$8::int")}, $9::int)
+    {_ORG.format("$7::int")}, COALESCE({_ORG.format("$8::int")}, {_SN_ORG.format("$9::int")}),
+    $9::int)
 ON CONFLICT (channel_id) DO UPDATE SET
     started_at = LEAST(r.started_at, EXCLUDED.started_at),
     route = COALESCE($3::text, r.route),
@@ -48,6 +50,17 @@ ON CONFLICT (channel_id) DO UPDATE SET
     caller_number = COALESCE(r.caller_number, EXCLUDED.caller_number),
     called_number = COALESCE(r.called_number, EXCLUDED.called_number),
     callee_user_id = COALESCE(r.callee_user_id, EXCLUDED.callee_user_id),
+    callee_org_id = COALESCE(r.callee_org_id, EXCLUDED.callee_org_id)
+"""
+
+
+UPSERT_ANSWER = f"""
+INSERT INTO call_records AS r (channel_id, started_at, answered_at, route, callee_user_id,
+    callee_org_id)
+VALUES ($1, $2::timestamptz, $2::timestamptz, $3::text, $4::int, {_ORG.format("$4::int")})
+ON CONFLICT (channel_id) DO UPDATE SET
+    answered_at = COALESCE(r.answered_at, EXCLUDED.answered_at),
+    callee_user_id = COALESCE(EXCLUDED.callee_user_id, r.callee_user_id),
     callee_org_id = COALESCE(r.callee_org_id, EXCLUDED.callee_org_id)
 """
 
@@ -81,22 +94,26 @@ def _end_args(e: RecordEnd) -> tuple[object, ...]:
     )
 
 
-async def write_records(conn: asyncpg.Connection, notes: Sequence[RecordStart | RecordEnd]) -> None:
+def _answer_args(a: RecordAnswer) -> tuple[object, ...]:
+    return (a.channel_id, a.answered_at, a.route.value, a.callee_user_id)
+
+
+async def write_records(conn: asyncpg.Connection, notes: Sequence[Note]) -> None:
     """Write a batch of notes in one transaction, in the order they were made."""
     async with conn.transaction():
         for _, statement, args in _runs(notes):
             await conn.executemany(statement, args)
 
 
-def _runs(
-    notes: Sequence[RecordStart | RecordEnd],
-) -> list[tuple[type, str, list[tuple[object, ...]]]]:
+def _runs(notes: Sequence[Note]) -> list[tuple[type, str, list[tuple[object, ...]]]]:
     """Consecutive notes of one kind grouped (one ``executemany`` each), order kept."""
     runs: list[tuple[type, str, list[tuple[object, ...]]]] = []
     for note in notes:
         kind: type
         if isinstance(note, RecordStart):
             kind, statement, args = RecordStart, UPSERT_START, _start_args(note)
+        elif isinstance(note, RecordAnswer):
+            kind, statement, args = RecordAnswer, UPSERT_ANSWER, _answer_args(note)
         else:
             kind, statement, args = RecordEnd, UPSERT_END, _end_args(note)
         if runs and runs[-1][0] is kind:

@@ -1,15 +1,18 @@
 """The call history is kept by the call flows themselves: a call that rang and was
 answered, a call that ended in voicemail and a forwarded call each leave one record with
 the right route, parties and times — the answered ones with the talk time the dialplan
-reported when the call ended (``[vipcall-ring]`` h -> the app's ``/call-ended``)."""
+reported when the call ended (``[vipcall-ring]`` h -> the app's ``/call-ended``). A
+service-number call is the record of the member who took it too (the queue flow notes the
+answer when it bridges the caller with the member)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from harness.app import eventually
-from tests.support.people import fresh_external
-from vipcall.db.engine import create_engine
+from tests.support.people import fresh_external, fresh_landline
+from vipcall.db.engine import create_engine, transaction
+from vipcall.directory import servicenumbers as sn
 
 
 async def records_of(database: str, user_id: int) -> list[dict[str, object]]:
@@ -127,3 +130,32 @@ async def test_an_own_call_out_nobody_answered_is_recorded_with_its_end(
     [record] = await eventually(lambda: records_of(database, maija.id))
     assert record["caller_user_id"] == maija.id and record["route"] == "rang"
     assert record["dial_status"] == "BUSY" and record["answered_at"] is None
+
+
+async def test_a_service_number_call_is_recorded_as_the_members_who_took_it(
+    vipcall, people, parties, database
+) -> None:
+    org = await people.org()
+    aino, bertta = await people.user(org), await people.user(org)
+    number = fresh_landline()
+    async with transaction(people.sessions) as s:
+        board = await sn.create_service_number(
+            s, org, number=number, kind="switchboard", name="Vaihde", member_ring_seconds=5
+        )
+        await sn.add_member(s, board.id, aino.id)
+        board_id = board.id
+    handset = await parties.handset().start()
+    caller = fresh_external()
+
+    call = await parties.external_caller(caller, number, hold="2000").run()
+    await handset.wait()
+
+    assert call.ok, call.log
+    [record] = await eventually(lambda: records_of(database, aino.id))
+    assert record["route"] == "service_number" and record["service_number_id"] == board_id
+    assert record["callee_user_id"] == aino.id, "the member who took it"
+    assert record["caller_number"] == caller and record["called_number"] == number
+    assert record["answered_at"] is not None
+    talk = record["ended_at"] - record["answered_at"]  # type: ignore[operator]
+    assert timedelta(seconds=1.5) < talk < timedelta(seconds=4), talk
+    assert await records_of(database, bertta.id) == []  # not a member: nothing of it
