@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.web.conftest import Login, People
 from tests.web.me_support import call_app, snapshot
 from vipcall.store.calls import DbCallStore
-from vipcall.voicemail.menu import KEY_MAP
+from vipcall.voicemail.menu import KEY_MAP, MENU_LABELS
 from vipcall.web.api import voicemail as voicemail_api
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -250,8 +250,12 @@ async def test_key_map_is_the_phone_menus(login: Login, people: People) -> None:
     c = await login(people.pekka.username)
     body = (await c.get("/api/v1/me/voicemail/keys")).json()
     assert body["listening_number"] == "+358401621485"
-    assert {m["menu"]: {k["key"]: k["en"] for k in m["keys"]} for m in body["menus"]} == KEY_MAP
+    assert {
+        m["menu"]: {k["key"]: (k["fi"], k["en"]) for k in m["keys"]} for m in body["menus"]
+    } == KEY_MAP
+    assert {m["menu"]: (m["fi"], m["en"]) for m in body["menus"]} == MENU_LABELS
     main = next(m for m in body["menus"] if m["menu"] == "main")
+    assert main["keys"][0] == {"key": "1", "fi": "uudet viestit", "en": "new messages"}
     assert main["spoken_fi"].startswith("Uudet viestit valitsemalla 1.")
 
 

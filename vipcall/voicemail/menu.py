@@ -14,32 +14,40 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-#: The key map, as README documents it (menu -> key -> what it does).
-KEY_MAP: dict[str, dict[str, str]] = {
+#: The key map, as README documents it: menu -> key -> what it does (Finnish, English).
+#: The one home of these words (the home page shows them from the API).
+KEY_MAP: dict[str, dict[str, tuple[str, str]]] = {
     "main": {
-        "1": "new messages",
-        "2": "saved messages",
-        "0": "mailbox options",
-        "*": "help",
-        "#": "exit",
+        "1": ("uudet viestit", "new messages"),
+        "2": ("tallennetut viestit", "saved messages"),
+        "0": ("vastaajan asetukset", "mailbox options"),
+        "*": ("ohje", "help"),
+        "#": ("lopetus", "exit"),
     },
     "message": {
-        "4": "previous message",
-        "5": "repeat",
-        "6": "next message",
-        "7": "delete",
-        "9": "save",
-        "*": "help",
-        "#": "back to the main menu",
+        "4": ("edellinen viesti", "previous message"),
+        "5": ("toista", "repeat"),
+        "6": ("seuraava viesti", "next message"),
+        "7": ("poista", "delete"),
+        "9": ("tallenna", "save"),
+        "*": ("ohje", "help"),
+        "#": ("takaisin päävalikkoon", "back to the main menu"),
     },
     "options": {
-        "1": "record greeting",
-        "2": "delete own greeting",
-        "3": "record name",
-        "5": "change PIN",
-        "*": "help",
-        "#": "back to the main menu",
+        "1": ("äänitä tervehdys", "record greeting"),
+        "2": ("poista oma tervehdys", "delete own greeting"),
+        "3": ("äänitä nimi", "record name"),
+        "5": ("vaihda PIN-koodi", "change PIN"),
+        "*": ("ohje", "help"),
+        "#": ("takaisin päävalikkoon", "back to the main menu"),
     },
+}
+
+#: What each menu of :data:`KEY_MAP` is called (Finnish, English).
+MENU_LABELS: dict[str, tuple[str, str]] = {
+    "main": ("Päävalikko", "Main menu"),
+    "message": ("Viestin aikana", "While a message plays"),
+    "options": ("Vastaajan asetukset", "Mailbox options"),
 }
 
 

@@ -218,3 +218,17 @@ async def test_every_page_fits_a_phone_and_labels_every_control(
                 .map(e => e.textContent)"""
         )
         assert small == [], f"{route}: touch targets under 44px {small}"
+
+
+async def test_the_mailbox_page_names_each_phone_key_in_finnish_and_english(
+    new_page: NewPage, people: People
+) -> None:
+    page = await _open(new_page, people.pekka.username, "mailbox")
+    main = page.locator(".keymap[data-menu=main]")
+    await main.wait_for()
+    assert await main.locator("h3").inner_text() == "Päävalikko / Main menu"
+    words = await main.locator("dd").all_inner_texts()
+    assert words[0] == "uudet viestit / new messages"
+    assert len(words) == 5
+    options = await page.locator(".keymap[data-menu=options] dd").all_inner_texts()
+    assert "vaihda PIN-koodi / change PIN" in options

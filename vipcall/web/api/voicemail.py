@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from vipcall.directory import voicemail as vm
 from vipcall.directory.errors import InvalidField
 from vipcall.prompts import prompt_text
-from vipcall.voicemail.menu import KEY_MAP
+from vipcall.voicemail.menu import KEY_MAP, MENU_LABELS
 from vipcall.web.deps import AppSettings, Db, Me
 from vipcall.web.problems import Problem
 
@@ -303,11 +303,14 @@ async def delete_name(me: Me, s: Db) -> Response:
 
 class MenuKey(BaseModel):
     key: str
+    fi: str = Field(description="what the key does, in Finnish")
     en: str
 
 
 class MenuOut(BaseModel):
     menu: str
+    fi: str = Field(description="the menu's name, in Finnish")
+    en: str
     spoken_fi: str = Field(description="what the menu says on the phone, in Finnish")
     spoken_en: str
     keys: list[MenuKey]
@@ -326,9 +329,11 @@ async def keys(me: Me, settings: AppSettings) -> KeysOut:
         menus=[
             MenuOut(
                 menu=menu,
+                fi=MENU_LABELS[menu][0],
+                en=MENU_LABELS[menu][1],
                 spoken_fi=prompt_text(f"listen-{menu}-menu", "fi"),
                 spoken_en=prompt_text(f"listen-{menu}-menu", "en"),
-                keys=[MenuKey(key=k, en=what) for k, what in keymap.items()],
+                keys=[MenuKey(key=k, fi=fi, en=en) for k, (fi, en) in keymap.items()],
             )
             for menu, keymap in KEY_MAP.items()
         ],

@@ -1,5 +1,5 @@
-// Words of the page that the API gives only in English or as codes. Activity and role
-// names come from the API ({id, fi, en, colour}), never from here.
+// Showing the API's names. Activity and role names, route labels and the phone menu's key
+// words all come from the API ({fi, en}); the page keeps no copy of them.
 
 // An API name object {fi, en} (or a bare id looked up in a list of them) -> "fi / en".
 export function nameText(x, list) {
@@ -9,29 +9,3 @@ export function nameText(x, list) {
 }
 
 export const idOf = (x) => (x && typeof x === "object" ? x.id : Number(x));
-
-// The phone menu's key map comes from the API in English (vipcall/voicemail/menu.KEY_MAP);
-// these are its Finnish words.
-export const KEY_WORDS_FI = {
-  "new messages": "uudet viestit",
-  "saved messages": "tallennetut viestit",
-  "mailbox options": "vastaajan asetukset",
-  help: "ohje",
-  exit: "lopetus",
-  "previous message": "edellinen viesti",
-  repeat: "toista",
-  "next message": "seuraava viesti",
-  delete: "poista",
-  save: "tallenna",
-  "back to the main menu": "takaisin päävalikkoon",
-  "record greeting": "äänitä tervehdys",
-  "delete own greeting": "poista oma tervehdys",
-  "record name": "äänitä nimi",
-  "change PIN": "vaihda PIN-koodi",
-};
-
-export const MENU_NAMES = {
-  main: ["Päävalikko", "Main menu"],
-  message: ["Viestin aikana", "While a message plays"],
-  options: ["Vastaajan asetukset", "Mailbox options"],
-};

@@ -3,7 +3,6 @@
 
 import { get, patch, del, listOf } from "../api.js";
 import { h, bi, pageTitle, section, button, act, fmtNumber, fmtTime, fmtDuration, empty } from "../ui.js";
-import { KEY_WORDS_FI, MENU_NAMES } from "../names.js";
 
 function keyMap(data) {
   if (!data || !Array.isArray(data.menus)) return null;
@@ -11,10 +10,10 @@ function keyMap(data) {
     h("p", {}, bi("Kuuntelunumero", "Listening number"), ": ",
       h("a", { href: `tel:${data.listening_number}` }, fmtNumber(data.listening_number))),
     data.menus.map((m) => h("div", { class: "keymap", dataset: { menu: m.menu } },
-      h("h3", {}, MENU_NAMES[m.menu] ? bi(...MENU_NAMES[m.menu]) : m.menu),
+      h("h3", {}, bi(m.fi || m.menu, m.en)),
       h("dl", {}, m.keys.map((k) => [
         h("dt", {}, h("kbd", {}, k.key)),
-        h("dd", {}, KEY_WORDS_FI[k.en] ? bi(KEY_WORDS_FI[k.en], k.en) : k.en)])),
+        h("dd", {}, bi(k.fi, k.en))])),
       h("details", {}, h("summary", {}, bi("Mitä puhelin sanoo", "What the phone says")),
         h("p", {}, m.spoken_fi), h("p", { lang: "en", class: "en" }, m.spoken_en)))));
 }
