@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.web.conftest import PASSWORD, Login, People
 from vipcall.db.engine import session_factory
 from vipcall.db.models import User
+from vipcall.directory.organizations import dial_policy_of, get_organization
+from vipcall.presence.forwarding import destination_refusal
 from vipcall.store.calls import DbCallStore
 from vipcall.store.pool import create_pool
 
@@ -374,6 +376,59 @@ async def test_the_organisation(login: Login, people: People) -> None:
     assert r.json()["customer_service_number"] is None
     outi = await login(people.outi.username)
     assert (await outi.get("/api/v1/admin/organization")).json()["domain"] == "naapuri.fi"
+
+
+async def test_the_organisations_toll_fraud_guard(
+    login: Login, people: People, engine: AsyncEngine
+) -> None:
+    maija = await login(people.maija.username)
+    org = (await maija.get("/api/v1/admin/organization")).json()
+    assert (org["allowed_countries"], org["denied_prefixes"]) == (None, [])
+    r = await maija.patch(
+        "/api/v1/admin/organization",
+        json={"allowed_countries": ["se", "FI", "fi"], "denied_prefixes": ["00882", "+46 709"]},
+    )
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["allowed_countries"] == ["FI", "SE"]
+    assert got["denied_prefixes"] == ["+46709", "+882"]
+    # what the call-time rule reads: a Swedish target is fine, an Estonian one and one under
+    # a denied prefix are refused
+    async with session_factory(engine)() as s:
+        policy = dial_policy_of(await get_organization(s, people.maija.organization_id))
+    assert destination_refusal("+46701234567", policy) is None
+    assert destination_refusal("+3725123456", policy) is not None
+    assert destination_refusal("+46709123456", policy) is not None
+
+    for body, field in (
+        ({"allowed_countries": ["FI", "XX"]}, "allowed_countries"),
+        ({"allowed_countries": []}, "allowed_countries"),
+        ({"allowed_countries": [""]}, "allowed_countries"),
+        ({"allowed_countries": "FI"}, "allowed_countries"),
+        ({"denied_prefixes": ["+358", "0882"]}, "denied_prefixes"),
+        ({"denied_prefixes": ["+35a"]}, "denied_prefixes"),
+        ({"denied_prefixes": None}, "denied_prefixes"),
+        # one bad field: the good one given with it is not changed either
+        ({"red_activities": [2], "denied_prefixes": ["x"]}, "denied_prefixes"),
+        ({"allowed_countries": None, "switchboard_number": "abc"}, "switchboard_number"),
+    ):
+        r = await maija.patch("/api/v1/admin/organization", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["field"] == field, (body, r.json())
+    assert (await maija.get("/api/v1/admin/organization")).json() == got
+
+    r = await maija.patch(
+        "/api/v1/admin/organization", json={"allowed_countries": None, "denied_prefixes": []}
+    )
+    assert (r.json()["allowed_countries"], r.json()["denied_prefixes"]) == (None, [])
+    # another organisation's guard is untouched, and a user who is not an admin cannot set it
+    outi = await login(people.outi.username)
+    assert (await outi.get("/api/v1/admin/organization")).json()["allowed_countries"] is None
+    pekka = await login(people.pekka.username)
+    r = await pekka.patch("/api/v1/admin/organization", json={"allowed_countries": ["FI"]})
+    assert r.status_code == 403
+    assert (await maija.get("/api/v1/admin/organization")).json()["allowed_countries"] is None
 
 
 async def test_text_with_nul_is_bad_input_not_a_server_error(

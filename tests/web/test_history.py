@@ -15,7 +15,7 @@ import pytest
 from tests.web.conftest import Login, People
 from vipcall.directory.localtime import LOCAL_TZ
 from vipcall.history.recorder import Note
-from vipcall.history.rules import RecordEnd, RecordStart, Route
+from vipcall.history.rules import ROUTE_LABELS, RecordEnd, RecordStart, Route
 from vipcall.store.pool import asyncpg_dsn
 from vipcall.store.records import write_records
 
@@ -132,6 +132,16 @@ async def test_an_admin_sees_only_their_own_organisations_totals(
     assert sum(d["outgoing"] for d in body["days"]) == 1  # Maija's call to Pekka
     assert sum(d["missed"] for d in body["days"]) == 0
     assert body["by_route"]["voicemail"] == 1 and body["by_route"]["rang"] == 1
+    # every route with its words (the page has no copy of them), in the history's order
+    routes = body["routes"]
+    assert [r["route"] for r in routes] == [r.value for r in Route]
+    assert {r["route"]: r["calls"] for r in routes} == body["by_route"]
+    assert {r["route"]: (r["label"]["fi"], r["label"]["en"]) for r in routes} == {
+        r.value: ROUTE_LABELS[r] for r in Route
+    }
+    voicemail = next(r for r in routes if r["route"] == "voicemail")
+    assert voicemail == {"route": "voicemail", "label": {"fi": "vastaaja", "en": "voicemail"},
+                         "calls": 1}  # fmt: skip
     assert body["talk_seconds"] == 30
 
     outi = await login(people.outi.username)  # admin of naapuri.fi

@@ -115,7 +115,11 @@ def parse_countries(raw: str) -> list[str] | None:
 def _country(raw: str) -> str:
     code = raw.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidField("allowed_countries", f"{raw.strip()!r} is not an ISO country code")
+        given = repr(raw.strip())
+        raise InvalidField(
+            "allowed_countries",
+            f"{given} ei ole ISO-maatunnus ({given} is not an ISO country code)",
+        )
     return code
 
 
@@ -124,8 +128,11 @@ def _prefix(raw: str) -> str:
     if text.startswith("00"):
         text = "+" + text[2:]
     if not (text.startswith("+") and text[1:].isdigit() and 2 <= len(text) <= 16):
+        given = repr(raw.strip())
         raise InvalidField(
-            "denied_prefixes", f"{raw.strip()!r} is not a number prefix like +3587001 or 00882"
+            "denied_prefixes",
+            f"{given} ei ole numeron alku kuten +3587001 tai 00882"
+            f" ({given} is not a number prefix like +3587001 or 00882)",
         )
     return text
 
@@ -139,6 +146,27 @@ def parse_prefixes(raw: str) -> list[str]:
     return sorted({_prefix(p) for p in text.split(",") if p.strip()})
 
 
+def checked_countries(allowed_countries: Iterable[str] | None) -> list[str] | None:
+    """The countries the service may call on a user's behalf, checked: ISO codes (any
+    case), sorted, none twice; ``None``: any country. Raises :class:`InvalidField` (field
+    ``allowed_countries``) for an unknown code or an empty list (nothing could be called)."""
+    if allowed_countries is None:
+        return None
+    countries = sorted({_country(c) for c in allowed_countries})
+    if not countries:
+        raise InvalidField(
+            "allowed_countries",
+            "salli vähintään yksi maa tai kaikki (allow at least one country, or any)",
+        )
+    return countries
+
+
+def checked_prefixes(denied_prefixes: Iterable[str]) -> list[str]:
+    """Number prefixes never called, checked: ``+`` or ``00`` and digits, sorted, none
+    twice. Raises :class:`InvalidField` (field ``denied_prefixes``)."""
+    return sorted({_prefix(p) for p in denied_prefixes})
+
+
 async def set_dial_policy(
     session: AsyncSession,
     org: Organization,
@@ -150,12 +178,8 @@ async def set_dial_policy(
     :func:`vipcall.presence.forwarding.destination_refusal`): the countries the service may
     call on a user's behalf (``None``: any) and prefixes it never calls. Validates all
     before changing anything."""
-    countries = (
-        None if allowed_countries is None else sorted({_country(c) for c in allowed_countries})
-    )
-    if countries == []:
-        raise InvalidField("allowed_countries", "allow at least one country, or any")
-    prefixes = sorted({_prefix(p) for p in denied_prefixes})
+    countries = checked_countries(allowed_countries)
+    prefixes = checked_prefixes(denied_prefixes)
     org.allowed_countries = countries
     org.denied_prefixes = prefixes
     await session.flush()

@@ -1,5 +1,7 @@
 """An organisation's settings as its admin changes them: its name, which activities are
-red, its switchboard and customer-service numbers (the voicemail limits are
+red, its switchboard and customer-service numbers, its toll-fraud guard (the countries
+calls on a user's behalf may go to, prefixes never called; the same checks as
+:func:`vipcall.directory.organizations.set_dial_policy`) (the voicemail limits are
 :func:`vipcall.directory.voicemail.set_voicemail_limits`). Every value is checked before
 any is changed, by the same rules as when the organisation was created."""
 
@@ -11,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vipcall.db.models import Organization
 from vipcall.directory import validation as v
+from vipcall.directory.organizations import checked_countries, checked_prefixes
 from vipcall.directory.voicemail import UNSET, _Unset
 
 
@@ -22,8 +25,11 @@ async def update_organization(
     red_activities: Iterable[int] | _Unset = UNSET,
     switchboard_number: str | None | _Unset = UNSET,
     customer_service_number: str | None | _Unset = UNSET,
+    allowed_countries: Iterable[str] | None | _Unset = UNSET,
+    denied_prefixes: Iterable[str] | _Unset = UNSET,
 ) -> Organization:
-    """Change the given settings (the rest stay); ``None`` or empty clears a number."""
+    """Change the given settings (the rest stay); ``None`` or empty clears a number;
+    ``allowed_countries=None`` allows any country."""
     changes: dict[str, object] = {}
     if name is not UNSET:
         changes["name"] = v.name("name", name)
@@ -37,6 +43,10 @@ async def update_organization(
         changes["customer_service_number"] = v.user_number(
             "customer_service_number", customer_service_number
         )
+    if allowed_countries is not UNSET:
+        changes["allowed_countries"] = checked_countries(allowed_countries)
+    if denied_prefixes is not UNSET:
+        changes["denied_prefixes"] = checked_prefixes(denied_prefixes)
     for key, value in changes.items():
         setattr(org, key, value)
     await s.flush()

@@ -1,7 +1,11 @@
 """The admin's own organisation (organisaatio): its name, which activities are red (not
-reachable), its switchboard and customer-service numbers, its voicemail limits."""
+reachable), its switchboard and customer-service numbers, its toll-fraud guard (which
+countries calls on a user's behalf may go to, which prefixes are never called), its
+voicemail limits."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -36,6 +40,10 @@ class OrganizationOut(BaseModel):
     red_activities: list[int]
     switchboard_number: str | None
     customer_service_number: str | None
+    allowed_countries: list[str] | None = Field(
+        description="ISO 3166 codes forwarding and callbacks may call; null: any country"
+    )
+    denied_prefixes: list[str] = Field(description="E.164 prefixes never called")
     voicemail: VoicemailLimits
 
 
@@ -46,6 +54,18 @@ class OrganizationPatch(BaseModel):
     )
     switchboard_number: Text | None = Field(default=None, max_length=40)
     customer_service_number: Text | None = Field(default=None, max_length=40)
+    allowed_countries: list[Annotated[Text, Field(max_length=8)]] | None = Field(
+        default=None,
+        max_length=300,
+        description="ISO 3166 codes (e.g. FI, SE); null: any country",
+        examples=[["FI", "SE", "EE"]],
+    )
+    denied_prefixes: list[Annotated[Text, Field(max_length=40)]] | None = Field(
+        default=None,
+        max_length=200,
+        description="prefixes never called, + or 00 and digits (e.g. +3587001, 00882)",
+        examples=[["+3587001", "+882"]],
+    )
     voicemail: VoicemailLimitsPatch | None = None
 
 
@@ -59,6 +79,10 @@ async def _out(s: Db, organization_id: int) -> OrganizationOut:
         red_activities=sorted(org.red_activities),
         switchboard_number=org.switchboard_number,
         customer_service_number=org.customer_service_number,
+        allowed_countries=(
+            None if org.allowed_countries is None else sorted(org.allowed_countries)
+        ),
+        denied_prefixes=sorted(org.denied_prefixes or ()),
         voicemail=VoicemailLimits(
             max_message_seconds=limits.max_message_seconds,
             max_messages=limits.max_messages,
@@ -84,6 +108,8 @@ async def change(body: OrganizationPatch, admin: Admin, s: Db) -> OrganizationOu
         red_activities=given(body, "red_activities"),
         switchboard_number=given(body, "switchboard_number", nullable=True),
         customer_service_number=given(body, "customer_service_number", nullable=True),
+        allowed_countries=given(body, "allowed_countries", nullable=True),
+        denied_prefixes=given(body, "denied_prefixes"),
     )
     if body.voicemail is not None and body.voicemail.model_fields_set:
         vm = body.voicemail

@@ -48,11 +48,20 @@ class DayOut(BaseModel):
     total: int
 
 
+class RouteTotal(BaseModel):
+    route: Route
+    label: Label = Field(description="how the history names the route, Finnish and English")
+    calls: int
+
+
 class SummaryOut(BaseModel):
     organization_id: int
     days: list[DayOut]
     total: int
     by_route: dict[Route, int]
+    routes: list[RouteTotal] = Field(
+        description="calls per route with the route's label, every route in a fixed order"
+    )
     talk_seconds: int
 
 
@@ -105,5 +114,9 @@ async def organization_calls(s: Db, admin: Admin, now: Now, days: Days = 14) -> 
         days=[_day(d) for d in summary.days],
         total=summary.total,
         by_route=summary.by_route,
+        routes=[
+            RouteTotal(route=r, label=_label(ROUTE_LABELS[r]), calls=n)
+            for r, n in summary.by_route.items()
+        ],
         talk_seconds=summary.talk_seconds,
     )

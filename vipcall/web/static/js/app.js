@@ -93,7 +93,11 @@ async function render() {
   if (!state.me && (!name || ROUTES[name][3] !== "anyone")) name = "login";
   if (state.me && (!name || name === "login")) name = "activity";
   if (name === "admin" && state.me && !state.me.is_admin) name = "activity";
-  if (location.hash !== `#/${name}`) history.replaceState(null, "", `#/${name}`);
+  // the page's own parameters (#/admin?tab=groups) stay when the route is the one asked for
+  const query = location.hash.split("?")[1] || "";
+  const params = new URLSearchParams(name === routeName() ? query : "");
+  const wanted = params.toString() ? `#/${name}?${params}` : `#/${name}`;
+  if (location.hash !== wanted) history.replaceState(null, "", wanted);
   renderNav();
   const [mod, fi, en] = ROUTES[name];
   document.title = `${fi} / ${en} – vipcall`;
@@ -101,7 +105,7 @@ async function render() {
   const main = document.getElementById("main");
   const root = h("div", { class: "page", id: `page-${name}` });
   try {
-    await mod.render(root, { state, go, setPresence, onLogin, params: new URLSearchParams(location.hash.split("?")[1] || "") });
+    await mod.render(root, { state, go, setPresence, onLogin, params });
   } catch (err) {
     root.append(h("p", { class: "error", role: "alert" }, String(err && err.message ? err.message : err)));
   }

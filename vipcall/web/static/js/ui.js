@@ -105,7 +105,7 @@ export function showError(form, err) {
     let slot = null;
     let input = null;
     if (name) {
-      const candidates = [name, name.split(".").pop()];
+      const candidates = [name, name.split(".").pop(), name.split(".")[0]];
       for (const c of candidates) {
         slot = form.querySelector(`.error[data-for="${CSS.escape(c)}"]`);
         input = form.querySelector(`[name="${CSS.escape(c)}"]`);
@@ -198,9 +198,14 @@ export function empty(fi, en) {
 }
 
 // +358401234567 -> "+358 40 123 4567" (display only; the API keeps E.164)
+// Finnish area codes of one digit (02 Turku, 03, 05, 06, 08, 09); 020 and 029 are national
+// numbers, 050 a mobile and 0600 premium, grouped like mobiles (+358 40 123 4567).
+const ONE_DIGIT_AREA = /^\+358(2[1-8]|3[1-9]|5[1-9]|6[1-9]|8[1-9]|9[1-9])/;
+
 export function fmtNumber(n) {
   if (!n) return "";
-  const m = /^\+358(\d{2})(\d{3})(\d+)$/.exec(n);
+  const area = ONE_DIGIT_AREA.exec(n) ? 1 : 2;
+  const m = new RegExp(`^\\+358(\\d{${area}})(\\d{3})(\\d+)$`).exec(n);
   return m ? `+358 ${m[1]} ${m[2]} ${m[3]}` : n;
 }
 

@@ -2,7 +2,7 @@
 // reset password, delete), groups ("No voicemail"), service numbers and their members,
 // which activities are red, the organisation's numbers, and the organisation's call totals.
 
-import { get, post, patch, del, listOf } from "../api.js";
+import { get, post, patch, del, listOf, ApiError } from "../api.js";
 import { h, bi, field, form, submit, pageTitle, section, status, button, act, fmtNumber, fmtDuration, empty, table } from "../ui.js";
 import { chartSection } from "./history.js";
 
@@ -97,9 +97,22 @@ async function users(panel, { state }) {
     field("text", "…tai liitä CSV", "…or paste CSV", { kind: "textarea", rows: 4 }),
     h("div", { class: "actions" }, submit("Tuo", "Import")),
   ], async (v, f) => {
+    importResult.replaceChildren();
     const text = v.file ? await v.file.text() : v.text;
     if (!text || !text.trim()) throw new Error("Anna CSV / Give CSV");
-    const r = await post("/api/v1/admin/users/import", text, { contentType: "text/csv" });
+    let r;
+    try {
+      r = await post("/api/v1/admin/users/import", text, { contentType: "text/csv" });
+    } catch (err) {
+      if (!(err instanceof ApiError) || !err.errors.length) throw err;
+      // every bad row listed (the import is all or nothing: no user was added)
+      importResult.replaceChildren(
+        h("p", { class: "error", role: "alert" }, bi("Mitään ei tuotu. Korjaa nämä rivit:", "Nothing imported. Fix these rows:")),
+        h("ul", { class: "import-problems" }, err.errors.map((e) => h("li", { dataset: { row: e.row ?? "" } },
+          e.row ? bi(`Rivi ${e.row}`, `Row ${e.row}`) : null, e.row ? ": " : null,
+          e.field ? h("code", {}, e.field) : null, e.field ? " – " : null, e.detail))));
+      return;
+    }
     const made = listOf(r, "created");
     importResult.replaceChildren(h("p", { class: "ok" }, bi(`Tuotu ${made.length} käyttäjää.`, `${made.length} users imported.`)));
     f.reset();
@@ -127,7 +140,7 @@ async function userOptions() {
 function memberEditor(base, members, options, reload) {
   const ids = new Set(members.map((m) => m.user_id));
   return h("div", { class: "members" },
-    members.length ? h("ul", { class: "rows" }, members.map((m) => h("li", {},
+    members.length ? h("ul", { class: "rows member-list" }, members.map((m) => h("li", { dataset: { id: m.user_id } },
       h("span", { class: "grow" }, m.display_name, " ", h("code", {}, m.username),
         m.logged_in === undefined ? null : h("span", { class: `tag ${m.logged_in ? "on" : "off"}` },
           m.logged_in ? bi("Sisällä", "In") : bi("Ulkona", "Out"))),
@@ -142,7 +155,7 @@ function memberEditor(base, members, options, reload) {
       if (!v.user_id) return;
       await post(`${base}/members`, { user_id: Number(v.user_id) });
       await reload();
-    }));
+    }, { class: "member-form" }));
 }
 
 async function groups(panel) {
@@ -151,7 +164,7 @@ async function groups(panel) {
   async function load() {
     const list = await Promise.all(listOf(await get("/api/v1/admin/groups"))
       .map((g) => get(`/api/v1/admin/groups/${g.id}`)));
-    holder.replaceChildren(list.length ? h("div", {}, list.map((g) => section(g.name, GROUP_KINDS[g.kind] || g.kind,
+    holder.replaceChildren(list.length ? h("div", { id: "admin-group-list" }, list.map((g) => section(g.name, GROUP_KINDS[g.kind] || g.kind,
       memberEditor(`/api/v1/admin/groups/${g.id}`, listOf(g.members), options, load),
       h("div", { class: "actions" }, button("Poista ryhmä", "Delete group", { class: "danger", onclick: () => act(async () => {
         await del(`/api/v1/admin/groups/${g.id}`); await load(); }) })))))
@@ -162,7 +175,8 @@ async function groups(panel) {
       field("name", "Nimi", "Name", { required: true, autocomplete: "off" }),
       field("kind", "Tyyppi", "Kind", { kind: "select", options: Object.entries(GROUP_KINDS) })),
     h("div", { class: "actions" }, submit("Lisää ryhmä", "Add group")),
-  ], async (v, f) => { await post("/api/v1/admin/groups", { name: v.name.trim(), kind: v.kind }); f.reset(); await load(); });
+  ], async (v, f) => { await post("/api/v1/admin/groups", { name: v.name.trim(), kind: v.kind }); f.reset(); await load(); },
+  { id: "admin-group-form" });
   panel.append(holder, section("Uusi ryhmä", "New group", createForm));
   await load();
 }
@@ -174,7 +188,7 @@ async function serviceNumbers(panel) {
   const options = await userOptions();
   async function load() {
     const list = listOf(await get("/api/v1/admin/service-numbers"));
-    holder.replaceChildren(list.length ? h("div", {}, list.map((sn) => section(`${sn.name} ${fmtNumber(sn.number)}`, null,
+    holder.replaceChildren(list.length ? h("div", { id: "admin-sn-list" }, list.map((sn) => section(`${sn.name} ${fmtNumber(sn.number)}`, null,
       h("p", { class: "muted" }, `${SN_KINDS[sn.kind] || sn.kind} · ${STRATEGIES[sn.strategy] || sn.strategy} · `,
         bi(`jonossa enintään ${sn.max_wait_seconds} s`, `max wait ${sn.max_wait_seconds} s`)),
       memberEditor(`/api/v1/admin/service-numbers/${sn.id}`, listOf(sn.members), options, load),
@@ -193,7 +207,7 @@ async function serviceNumbers(panel) {
     await post("/api/v1/admin/service-numbers", { name: v.name.trim(), number: v.number.trim(), kind: v.kind, strategy: v.strategy });
     f.reset();
     await load();
-  });
+  }, { id: "admin-sn-form" });
   panel.append(holder, section("Uusi palvelunumero", "New service number", createForm));
   await load();
 }
@@ -211,6 +225,18 @@ async function organization(panel, { state }) {
     h("div", { class: "grid3" },
       field("switchboard_number", "Vaihteen numero", "Switchboard number", { kind: "tel", value: org.switchboard_number || "" }),
       field("customer_service_number", "Asiakaspalvelun numero", "Customer-service number", { kind: "tel", value: org.customer_service_number || "" })),
+    h("h3", {}, bi("Soitot käyttäjien puolesta (väärinkäytön esto)", "Calls on users' behalf (toll-fraud guard)")),
+    h("p", { class: "muted" }, bi("Koskee ohjauksia, näppäimen 1 numeroa ja palvelunumeroiden ylivuotoa. Maksulliset palvelunumerot on aina estetty.",
+      "Applies to forwarding, the key 1 number and service-number overflow. Premium-rate numbers are always refused.")),
+    h("div", { class: "grid2" },
+      field("allowed_countries", "Sallitut maat", "Allowed countries", {
+        value: org.allowed_countries ? org.allowed_countries.join(", ") : "", autocomplete: "off",
+        placeholder: "FI, SE, EE",
+        hint: "ISO-maatunnukset pilkuin eroteltuina; tyhjä = kaikki maat / ISO country codes separated by commas; empty = any country" }),
+      field("denied_prefixes", "Estetyt numeroiden alut", "Denied prefixes", {
+        value: (org.denied_prefixes || []).join(", "), autocomplete: "off",
+        placeholder: "+3587001, 00882",
+        hint: "Näihin alkaviin numeroihin ei soiteta koskaan / Numbers starting with these are never called" })),
     h("h3", {}, bi("Vastaajan rajat", "Voicemail limits")),
     h("div", { class: "grid3" },
       Object.entries(LIMITS).map(([k, [fi, en]]) => field(k, fi, en, { kind: "number", value: (org.voicemail || {})[k], min: 1 }))),
@@ -220,12 +246,23 @@ async function organization(panel, { state }) {
       red_activities: activities.filter((a) => v[`red_${a.id}`]).map((a) => a.id),
       switchboard_number: v.switchboard_number.trim() || null,
       customer_service_number: v.customer_service_number.trim() || null,
+      allowed_countries: v.allowed_countries.trim() ? commaList(v.allowed_countries) : null,
+      denied_prefixes: commaList(v.denied_prefixes),
     };
     body.voicemail = Object.fromEntries(Object.keys(LIMITS).map((k) => [k, Number(v[k])]));
-    await patch("/api/v1/admin/organization", body);
+    const saved = await patch("/api/v1/admin/organization", body);
+    // the numbers and lists as the service keeps them (E.164, codes in capitals, sorted)
+    for (const k of ["switchboard_number", "customer_service_number"]) f.elements[k].value = saved[k] || "";
+    f.elements.allowed_countries.value = saved.allowed_countries ? saved.allowed_countries.join(", ") : "";
+    f.elements.denied_prefixes.value = (saved.denied_prefixes || []).join(", ");
     status("Tallennettu / Saved");
   }, { id: "admin-org-form" });
   panel.append(section(org.name || "Organisaatio", org.domain || "Organisation", f));
+}
+
+// "FI, se ,EE" -> ["FI", "se", "EE"] (the API checks and normalises each).
+function commaList(text) {
+  return text.split(",").map((x) => x.trim()).filter(Boolean);
 }
 
 const LIMITS = {
@@ -240,19 +277,16 @@ const LIMITS = {
 async function totals(panel) {
   const data = await get("/api/v1/admin/calls/summary?days=14");
   panel.append(chartSection(data.days, "Organisaation puhelut päivittäin (14 pv)", "Organisation's calls per day (14 days)"));
-  const routes = Object.entries(data.by_route || {});
+  const routes = data.routes || [];
   panel.append(section("Yhteensä (14 pv)", "Totals (14 days)", h("dl", { class: "sums", id: "org-totals" },
     h("dt", {}, bi("Puheluita", "Calls")), h("dd", {}, data.total),
     h("dt", {}, bi("Puheaika", "Talk time")), h("dd", {}, fmtDuration(data.talk_seconds)),
-    routes.map(([k, v]) => [h("dt", {}, ROUTE_WORDS[k] ? bi(...ROUTE_WORDS[k]) : k), h("dd", {}, v)]))));
+    routes.map((r) => [h("dt", { dataset: { route: r.route } }, bi(cap(r.label.fi), cap(r.label.en))), h("dd", {}, r.calls)]))));
 }
 
-// How a call was routed (the API's route codes in totals carry no labels).
-const ROUTE_WORDS = {
-  rang: ["Soi", "Rang"],
-  forwarded: ["Ohjattu", "Forwarded"],
-  voicemail: ["Vastaaja", "Voicemail"],
-  absence_notice: ["Poissaolotiedote", "Absence notice"],
-  service_number: ["Palvelunumero", "Service number"],
-  not_connected: ["Ei yhdistetty", "Not connected"],
-};
+// The history's labels are lower case (they also stand inside sentences); a list term starts
+// with a capital.
+function cap(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
