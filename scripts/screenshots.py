@@ -6,7 +6,8 @@ Playwright).
 
 Makes a throwaway database (harness.db, dropped at the end) with the demo organisation and a
 little made-up use (contacts, a scheduled activity, voicemail messages, calls over two
-weeks), serves the web app on a loopback port and logs in as the demo admin Maija."""
+weeks), serves the web app on a loopback port and logs in as the demo admin Maija. The
+browser runs in Finnish (locale fi-FI, time zone Europe/Helsinki, Finnish widgets)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import io
 import math
+import os
 import sys
 import wave
 from datetime import UTC, datetime, timedelta
@@ -38,9 +40,13 @@ from vipcall.web.app import create_app  # noqa: E402
 PASSWORD = DEMO_PASSWORD
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+#: Chromium on Linux takes the language of its own widgets (the date and time inputs) from the
+#: environment, not from the page's locale: Finnish dates and a 24 h clock need these (and the
+#: chromium-l10n package, scripts/bootstrap.sh).
+FINNISH_ENV = {"LANG": "fi_FI.UTF-8", "LANGUAGE": "fi"}
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 PAGES = ["login", "activity", "voicemail", "forwarding", "contacts", "mailbox", "apps",
-         "history", "admin"]  # fmt: skip
+         "history", "admin", "admin?tab=organization"]  # fmt: skip
 
 
 def tone(seconds: float) -> bytes:
@@ -79,6 +85,10 @@ async def seed(url: str) -> str:
                 s, maija.id, 3, tomorrow.replace(hour=9), tomorrow.replace(hour=10)
             )
             await directory.add_softphone(s, maija.id, label="Työkannettava / work laptop")
+            await directory.set_dial_policy(
+                s, demo.organization, allowed_countries=["FI", "SE", "EE"],
+                denied_prefixes=["+3587001", "+882"],
+            )  # fmt: skip
             box = (await s.scalars(select(Mailbox).where(Mailbox.user_id == maija.id))).one()
             for i, (caller, secs) in enumerate((("+358505551234", 7), ("+358401234568", 4))):
                 s.add(VoicemailMessage(
@@ -116,13 +126,17 @@ async def shoot(page: Page, base: str, out: Path, size: str) -> list[Path]:
     made = []
     await page.goto(f"{base}/")
     await page.wait_for_selector("body[data-ready]")
-    for name in PAGES:
+    for route in PAGES:
+        name, _, query = route.partition("?")
         if name != "login":
-            await page.goto(f"{base}/#/{name}")
+            await page.goto(f"{base}/#/{route}")
             await page.wait_for_selector(f"#page-{name}")
+        if query.startswith("tab="):
+            await page.wait_for_selector(f"#admin-{query[4:]}")
         await page.wait_for_load_state("networkidle")
         await page.wait_for_timeout(300)
-        path = out / f"{name}-{size}.png"
+        shot = f"{name}-{query[4:]}" if query.startswith("tab=") else name
+        path = out / f"{shot}-{size}.png"
         await page.screenshot(path=str(path), full_page=size == "desktop")
         made.append(path)
         if name == "login":
@@ -152,7 +166,9 @@ async def main(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         async with async_playwright() as p:
             browser = await p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                executable_path="/usr/bin/chromium",
+                args=CHROMIUM_ARGS,
+                env={**os.environ, **FINNISH_ENV},
             )
             for size, (w, h) in SIZES.items():
                 ctx = await browser.new_context(

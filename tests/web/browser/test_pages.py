@@ -4,6 +4,9 @@ changes nothing, a voicemail message plays, a presence change from elsewhere sho
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from playwright.async_api import Page
 from sqlalchemy import select
@@ -18,6 +21,8 @@ from vipcall.db.models import Contact, Forwarding, Mailbox, User, VoicemailMessa
 from vipcall.directory import presence as p
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
 async def _user(engine: AsyncEngine, user_id: int) -> User:
@@ -232,3 +237,36 @@ async def test_the_mailbox_page_names_each_phone_key_in_finnish_and_english(
     assert len(words) == 5
     options = await page.locator(".keymap[data-menu=options] dd").all_inner_texts()
     assert "vaihda PIN-koodi / change PIN" in options
+
+
+async def test_overlapping_scheduled_activities_are_drawn_on_lanes_of_their_own(
+    new_page: NewPage, people: People, engine: AsyncEngine
+) -> None:
+    # the service allows overlaps (the later-starting one is in effect): 4 from 10 to 12, 3
+    # from 11 to 12 and 2 from 12 to 13 tomorrow, Helsinki time
+    day = (datetime.now(HELSINKI) + timedelta(days=1)).date()
+    at = lambda hour: datetime.combine(day, time(hour), HELSINKI)  # noqa: E731
+    async with transaction(session_factory(engine)) as s:
+        ids = [
+            (await p.add_scheduled_activity(s, people.pekka.id, a, at(start), at(end))).id
+            for a, start, end in ((4, 10, 12), (3, 11, 12), (2, 12, 13))
+        ]
+    page = await _open(new_page, people.pekka.username, "activity")
+    blocks = page.locator("#week-timeline .tl-block")
+    await blocks.first.wait_for()
+    assert await blocks.count() == 3
+    boxes = [await blocks.nth(i).bounding_box() for i in range(3)]
+    assert all(b is not None for b in boxes)
+    for i in range(3):
+        for j in range(i + 1, 3):
+            a, b = boxes[i], boxes[j]
+            assert a is not None and b is not None
+            side = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+            above = a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+            apart = side or above
+            assert apart, f"blocks {i} and {j} are drawn over each other: {a} {b}"
+    lanes = await blocks.evaluate_all("bs => bs.map(b => [Number(b.dataset.id), b.dataset.lane])")
+    assert sorted(lane for _, lane in lanes) == ["0", "0", "1"]
+    assert dict(lanes)[ids[1]] == "1"  # 3 overlaps 4; 2 starts as 4 ends: back on lane 0
+    # the row grew to two lanes; the row of a day with nothing scheduled stayed one lane high
+    assert await page.locator("#week-timeline .tl-track[data-lanes='2']").count() == 1

@@ -22,6 +22,22 @@ function choice(name, legendFi, legendEn, entries, current, onChange) {
 const DAY_FI = ["su", "ma", "ti", "ke", "to", "pe", "la"];
 const DAY_EN = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
+// The service allows scheduled activities to overlap (where they do, the later-starting one
+// is in effect), so a day's blocks go on lanes: a block never shares a lane with one it
+// overlaps, and the day's row grows by a lane for each level of overlap. Layout only.
+function lanes(blocks) {
+  const laneEnds = [];
+  const laneOf = new Map();
+  const sorted = [...blocks].sort((a, b) => a.start_minute - b.start_minute || a.id - b.id);
+  for (const b of sorted) {
+    let i = laneEnds.findIndex((end) => end <= b.start_minute);
+    if (i < 0) i = laneEnds.push(0) - 1;
+    laneEnds[i] = b.end_minute;
+    laneOf.set(b, i);
+  }
+  return { laneOf, count: Math.max(1, laneEnds.length) };
+}
+
 export function timeline(week) {
   const wrap = h("div", { class: "timeline", id: "week-timeline" });
   wrap.append(h("div", { class: "tl-row tl-hours", "aria-hidden": "true" }, h("span", { class: "tl-day" }),
@@ -30,15 +46,16 @@ export function timeline(week) {
   const minuteNow = now.getHours() * 60 + now.getMinutes();
   week.days.forEach((day, i) => {
     const d = new Date(`${day.date}T12:00:00`);
-    const track = h("div", { class: "tl-track" });
+    const { laneOf, count } = lanes(day.blocks);
+    const track = h("div", { class: "tl-track", style: `--lanes:${count}`, dataset: { lanes: count } });
     const described = [];
     for (const b of day.blocks) {
       const left = (b.start_minute / 1440) * 100;
       const width = Math.max(((b.end_minute - b.start_minute) / 1440) * 100, 0.8);
       const text = `${nameText(b.activity)} ${fmtTime(b.starts_at)} – ${fmtTime(b.ends_at)}`;
       described.push(text);
-      track.append(h("span", { class: `tl-block ${b.activity.colour || ""}`, style: `left:${left}%;width:${width}%`, title: text },
-        b.activity.fi));
+      track.append(h("span", { class: `tl-block ${b.activity.colour || ""}`, dataset: { id: b.id, lane: laneOf.get(b) },
+        style: `left:${left}%;width:${width}%;--lane:${laneOf.get(b)}`, title: text }, b.activity.fi));
     }
     if (i === 0) track.append(h("span", { class: "tl-now", style: `left:${(minuteNow / 1440) * 100}%` }));
     wrap.append(h("div", { class: "tl-row" },
@@ -151,7 +168,8 @@ export async function render(root, { setPresence }) {
       section("Aktiviteetti", "Activity", activityBox, info),
       section("Rooli", "Role", roleBox)),
     section("Ajastetut aktiviteetit", "Scheduled activities",
-      h("p", { class: "muted" }, bi("Tänään ja kuusi seuraavaa päivää.", "Today and the next six days.")),
+      h("p", { class: "muted" }, bi("Tänään ja kuusi seuraavaa päivää. Päällekkäisistä on voimassa myöhemmin alkava.",
+        "Today and the next six days. Where two overlap, the later-starting one applies.")),
       tlHolder, listHolder, addForm),
   );
 }

@@ -38,7 +38,7 @@ async function users(panel, { state }) {
       list.map((u) => h("tr", { dataset: { id: u.id } },
         h("td", {}, u.display_name),
         h("td", {}, h("code", {}, u.username)),
-        h("td", {}, fmtNumber(u.mobile)),
+        h("td", { class: "tel" }, fmtNumber(u.mobile)),
         h("td", {}, u.is_admin ? bi("kyllä", "yes") : ""),
         h("td", { class: "row-actions" },
           button("Aseta salasana", "Set password", { onclick: () => setPassword(u) }),
@@ -91,8 +91,9 @@ async function users(panel, { state }) {
 
   const importResult = h("div", { id: "import-result", "aria-live": "polite" });
   const importForm = form([
-    h("p", { class: "muted" }, bi("Sarakkeet: nimi, matkapuhelin, lanka, sähköposti (otsikkorivi ensin).",
-      "Columns: name, mobile, landline, email (header row first).")),
+    h("p", { class: "muted" }, bi("Otsikkorivi", "Header row"), ": ", h("code", {}, "display_name,mobile,landline,email"),
+      h("br"), bi("Erotin , tai ;. Jos yksikin rivi on virheellinen, mitään ei tuoda.",
+        "Separator , or ;. If any row is wrong, nothing is imported.")),
     field("file", "CSV-tiedosto", "CSV file", { kind: "file", accept: ".csv,text/csv" }),
     field("text", "…tai liitä CSV", "…or paste CSV", { kind: "textarea", rows: 4 }),
     h("div", { class: "actions" }, submit("Tuo", "Import")),
