@@ -127,7 +127,7 @@ class Report:
         for what, text in self.perf_report.items():
             lines += [
                 "",
-                f"## Asterisk profile (perf, {what})",
+                f"## {what}",
                 "",
                 text,
             ]

@@ -466,6 +466,16 @@ class Rig:
                     start_new_session=True,
                 )  # fmt: skip
             )
+            found.append(
+                subprocess.Popen(
+                    [
+                        "perf", "record", "-F", "299", "-g", "-p", str(self.app.proc.pid),
+                        "-o", str(folder / "perf-app.data"), "--", "sleep", str(int(duration)),
+                    ],
+                    stdout=subprocess.DEVNULL, stderr=open(folder / "perf-app.err", "wb"),
+                    start_new_session=True,
+                )  # fmt: skip
+            )
         return found
 
     def run_step(
@@ -566,7 +576,12 @@ class Rig:
                 self.report.profile[path] = summarize_profile(
                     folder / "pyspy.txt", folder / "pyspy.err", path=path, rate=rate
                 )
-            self.report.perf_report[f"{path} path at {rate}/s"] = summarize_perf(
-                folder / "perf-asterisk.data", self.root
+            self.report.perf_report[f"Asterisk profile (perf, {path} path at {rate}/s)"] = (
+                summarize_perf(folder / "perf-asterisk.data", self.root)
             )
+            if path != "dialplan":
+                # By DSO: the kernel (socket calls), the interpreter, uvloop, orjson, asyncpg.
+                self.report.perf_report[f"App profile (perf, {path} path at {rate}/s)"] = (
+                    summarize_perf(folder / "perf-app.data", Path("/"))
+                )
         return step

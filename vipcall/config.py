@@ -40,6 +40,9 @@ class Settings:
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/vipcall"
     # How long a call waits for the database before failing open (seconds).
     db_timeout: float = 0.5
+    # Route from the users' state held in the app's memory, kept fresh by LISTEN/NOTIFY
+    # (vipcall.store.routing_cache); false: every call reads PostgreSQL.
+    routing_cache: bool = True
 
     # ARI
     ari_url: str = "http://127.0.0.1:8088/ari"

@@ -39,3 +39,13 @@ MAILBOX_LOGIN_FAILURES = Counter(
     "vipcall_mailbox_login_failures_total",
     "Wrong mailbox number or PIN at the listening number (three in a row hang up)",
 )
+ROUTING_USERS = Gauge(
+    "vipcall_routing_cache_users", "Users whose routing state the app holds in memory"
+)
+ROUTING_FRESH = Gauge(
+    "vipcall_routing_cache_fresh", "1 while the routing state in memory is loaded and listened"
+)
+ROUTING_STALE_READS = Counter(
+    "vipcall_routing_stale_reads",
+    "Calls routed from the remembered state because the database did not answer",
+)

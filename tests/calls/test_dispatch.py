@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from vipcall.calls.context import CallContext as Services
+from vipcall.calls.dialplan import ring_extension
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Organization
 from vipcall.routing.snapshot import Subscriber as User
@@ -91,9 +92,9 @@ async def test_a_new_call_is_handed_to_the_dialplan_to_ring(
     app, ari = made
     app.on_event(stasis_start(["in", "pstn"]))
     await settle()
+    # One request: the decision fits in the extension ([vipcall-ring] _R.).
     assert ari.requests == [
-        ("set_channel_var", ("c1", "VIP_RING", "30|7|+358401234567|||PJSIP/+358401234567@mobile")),
-        ("continue", ("c1", "vipcall-ring", "s", 1)),
+        ("continue", ("c1", "vipcall-ring", "R30|7|+358401234567|||PJSIP/+358401234567@mobile", 1)),
     ]
     assert app.calls == {}
 
@@ -144,3 +145,13 @@ async def test_a_flow_error_on_a_new_call_fails_open_instead_of_hanging_up(
     app.on_event(stasis_start(["in", "pstn"]))
     await settle()
     assert ari.requests == [("continue", ("c1", "vipcall-failopen", "+358401234567", 1))]
+
+
+def test_a_ring_decision_too_long_for_the_extension_goes_in_the_variable() -> None:
+    """The extension carries VIP_RING only when Asterisk keeps it whole (79 characters)."""
+    short = "30|7|+358401234567|||PJSIP/+358401234567@mobile"
+    assert ring_extension(short) == "R" + short
+    long = short + "".join(f"&PJSIP/sp-7-{n}" for n in range(1, 4))
+    assert len("R" + long) > 79
+    assert ring_extension(long) is None
+    assert ring_extension("30|7|x y|||PJSIP/a") is None  # never a space in an extension

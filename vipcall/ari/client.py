@@ -253,6 +253,22 @@ class AriClient(AriTransport):
         """Cheap liveness probe (``{"ping": "pong", ...}``)."""
         return cast(dict[str, str], await self.request("GET", "/asterisk/ping"))
 
+    async def set_event_filter(
+        self, *, allowed: Iterable[str] = (), disallowed: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Filter this application's events by type, in Asterisk (``PUT
+        /applications/{app}/eventFilter``): a disallowed type is never sent (no JSON built
+        for it, no websocket frame). Empty lists clear the filter. Returns the application
+        (its ``events_allowed`` / ``events_disallowed``)."""
+        body = {
+            "allowed": [{"type": t} for t in allowed],
+            "disallowed": [{"type": t} for t in disallowed],
+        }
+        return cast(
+            dict[str, Any],
+            await self.request("PUT", f"/applications/{_q(self.app)}/eventFilter", body=body),
+        )
+
     async def set_global_var(self, variable: str, value: str) -> None:
         """Set a global variable or *write* a function, e.g. ``DB(vipcall-ring/+358...)``.
 

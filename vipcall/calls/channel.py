@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from vipcall.ari import AriClient, AriError, AriNotFound
-from vipcall.calls.dialplan import RING_CONTEXT, hang_up, ring_spec
+from vipcall.calls.dialplan import RING_CONTEXT, hang_up, ring_extension, ring_spec
 from vipcall.routing.decisions import Cause, Ring, Softphone
 
 log = logging.getLogger("vipcall.call")
@@ -107,7 +107,8 @@ class CallChannel:
 
     async def hand_off(self, ring: Ring, called: str | None) -> None:
         """Give the channel to the dialplan to ring the targets; Asterisk bridges the first
-        to answer. The channel comes back to us only if nobody answers.
+        to answer. The channel comes back to us only if nobody answers. One ARI request
+        when the decision fits in the extension (:func:`ring_extension`), else two.
 
         Softphones are rung only when Asterisk has a registered contact for them right now
         (``PJSIP_DIAL_CONTACTS``, evaluated on this channel): dialling one without a contact
@@ -120,8 +121,12 @@ class CallChannel:
                     t for t in ring.targets if not isinstance(t, Softphone) or t in registered
                 )
                 ring = replace(ring, targets=kept)
-        await self._do(self.ari.set_channel_var(self.id, "VIP_RING", ring_spec(ring, called)))
-        await self._do(self.ari.continue_in_dialplan(self.id, RING_CONTEXT, "s", 1))
+        spec = ring_spec(ring, called)
+        exten = ring_extension(spec)
+        if exten is None:  # too long for the extension: the variable, then continue
+            await self._do(self.ari.set_channel_var(self.id, "VIP_RING", spec))
+            exten = "s"
+        await self._do(self.ari.continue_in_dialplan(self.id, RING_CONTEXT, exten, 1))
         self.handed_off = True
 
     async def _has_contact(self, endpoint: str) -> bool:

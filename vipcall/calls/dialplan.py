@@ -11,6 +11,12 @@ from vipcall.routing.decisions import Cause, Handset, Presentation, Pstn, Ring, 
 
 #: Rings a decision's targets; the channel comes back to the app only if nobody answers.
 RING_CONTEXT = "vipcall-ring"
+#: ``R<VIP_RING>`` as the extension in :data:`RING_CONTEXT` carries the ring decision
+#: itself, so the hand-off is one ARI request (``continue``) instead of two (set the
+#: variable, then continue); :func:`ring_extension`.
+RING_EXTEN_PREFIX = "R"
+#: Longest extension Asterisk keeps (AST_MAX_EXTENSION is 80 with the terminating NUL).
+MAX_EXTENSION = 79
 #: Hangs up with the Q.850 cause given as the extension.
 CAUSE_CONTEXT = "vipcall-cause"
 #: Where the app sends a call it cannot decide (DB down): the same fail-open path Asterisk
@@ -49,6 +55,16 @@ def ring_spec(ring: Ring, called: str | None) -> str:
     called = called or ""
     targets = dial_string(ring.targets)
     return f"{ring.timeout or ''}|{user}|{called}|{number}|{presentation}|{targets}"
+
+
+def ring_extension(spec: str) -> str | None:
+    """The extension of :data:`RING_CONTEXT` that carries ``spec`` (a :func:`ring_spec`),
+    or ``None`` when it does not fit (then ``VIP_RING`` is set on the channel and the
+    extension is ``s``). The dialplan copies ``${EXTEN:1}`` into ``VIP_RING``."""
+    exten = RING_EXTEN_PREFIX + spec
+    if len(exten) > MAX_EXTENSION or not exten.isprintable() or " " in exten:
+        return None
+    return exten
 
 
 async def hang_up(ari: AriClient, channel_id: str, cause: Cause) -> None:

@@ -216,6 +216,8 @@ class Forwarding(Base):
             unique=True,
             postgresql_where=text("kind = 'activity'"),
         ),
+        # Every forwarding of one user (routing reads them per user; migration 0008).
+        Index(None, "user_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

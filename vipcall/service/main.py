@@ -10,6 +10,8 @@ import signal
 from collections.abc import Sequence
 from dataclasses import replace
 
+import asyncpg
+import uvloop
 from aiohttp import web
 
 from vipcall.ari import AriClient, EventStream
@@ -27,8 +29,9 @@ from vipcall.service.provisioning import Provisioner
 from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
 from vipcall.store.mailbox import expire_periodically
-from vipcall.store.pool import create_pool
+from vipcall.store.pool import asyncpg_dsn, create_pool
 from vipcall.store.records import write_records
+from vipcall.store.routing_cache import CachedCallStore, RoutingCache
 from vipcall.transfer import flow as transfer
 
 log = logging.getLogger("vipcall.app")
@@ -61,7 +64,15 @@ async def serve(settings: Settings) -> None:
             await write_records(conn, notes)
 
     records = history.Recorder(write)  # the call history, written off the ring path
-    ctx = replace(call_context(settings, DbCallStore(pool, engine)), records=records)
+    cache: RoutingCache | None = None
+    store: DbCallStore
+    if settings.routing_cache:  # users' state in memory, fresh by LISTEN/NOTIFY
+        dsn = asyncpg_dsn(settings.database_url)
+        cache = RoutingCache(lambda: asyncpg.connect(dsn, timeout=5))
+        store = CachedCallStore(pool, engine, cache, settings.db_timeout)
+    else:
+        store = DbCallStore(pool, engine)
+    ctx = replace(call_context(settings, store), records=records)
     app = StasisApp(ari, ctx, Provisioner(ari, engine))
     # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
     stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
@@ -93,6 +104,7 @@ async def serve(settings: Settings) -> None:
     notices.start()
     expiry = asyncio.create_task(expire_periodically(pool))  # old voicemail messages
     writer = asyncio.create_task(records.run())
+    listener = asyncio.create_task(cache.run()) if cache is not None else None
     try:
         await stop.wait()
     finally:
@@ -101,6 +113,8 @@ async def serve(settings: Settings) -> None:
         syncer.cancel()
         expiry.cancel()
         writer.cancel()
+        if listener is not None:
+            listener.cancel()
         await records.close()
         await notices.stop()
         with contextlib.suppress(Exception):
@@ -127,5 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem := settings_problem(settings):
         log.error("notice settings: %s", problem)
         return 1
-    asyncio.run(serve(settings))
+    # uvloop: the same asyncio API on libuv, less CPU per event and per socket write
+    # (docs/design.md "Performance design").
+    uvloop.run(serve(settings))
     return 0

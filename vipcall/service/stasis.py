@@ -31,6 +31,29 @@ from vipcall.voicemail.deposit import recover_messages
 log = logging.getLogger("vipcall.app")
 
 _TARGETED = ("playback", "recording")
+#: Event types no flow reads: Asterisk is asked not to send them at all (the application's
+#: event filter, set on every connect), which saves building and sending the JSON there and
+#: reading it here. Everything else (StasisStart/End, hangups, DTMF, playback and recording
+#: ends, endpoint and contact states, and any type not listed) still comes.
+UNUSED_EVENTS = (
+    "ChannelVarset",
+    "ChannelDialplan",
+    "ChannelStateChange",
+    "ChannelCallerId",
+    "ChannelConnectedLine",
+    "Dial",
+    "ChannelEnteredBridge",
+    "ChannelLeftBridge",
+    "BridgeCreated",
+    "BridgeDestroyed",
+    "PlaybackStarted",
+    "PlaybackContinuing",
+    "RecordingStarted",
+    "ChannelHold",
+    "ChannelUnhold",
+    "ChannelTalkingStarted",
+    "ChannelTalkingFinished",
+)
 #: A provisioning round that takes longer than this is abandoned and retried.
 PROVISION_TIMEOUT = 20.0
 
@@ -153,6 +176,10 @@ class StasisApp:
         channels that stayed in Stasis while we were away, so take them over or end them."""
         ARI_CONNECTED.set(1)
         self._provisioned_full = False
+        try:
+            await self.ari.set_event_filter(disallowed=UNUSED_EVENTS)
+        except Exception as exc:  # noqa: BLE001 - then they come and are dropped here
+            log.warning("setting the event filter failed (%s)", type(exc).__name__)
         try:
             # Where the dialplan asks about a mid-call transfer ([vipcall-xfer]).
             await self.ari.set_global_var("VIP_APP_URL", self.ctx.media_url)

@@ -10,6 +10,8 @@ facts (which activity is in effect, which forwarding applies) are the pure funct
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,15 +31,28 @@ from vipcall.db.queries import (
 from vipcall.db.queries import reached as reached_user
 from vipcall.notices.rules import DEFAULT_NOTIFY_BY, channel_table
 from vipcall.presence.absence import AbsenceSettings, is_vip, recent_calls
-from vipcall.presence.activity import activity_in_effect, red_chain_end, scheduled_in_effect
-from vipcall.presence.forwarding import dial_policy, next_hops_now, split_forwardings
+from vipcall.presence.activity import (
+    Period,
+    activity_in_effect,
+    red_chain_end,
+    scheduled_in_effect,
+)
+from vipcall.presence.forwarding import (
+    Forwarding,
+    dial_policy,
+    next_hops_now,
+    split_forwardings,
+)
 from vipcall.presence.model import Activity, Role
 from vipcall.routing.snapshot import Organization, Subscriber
 from vipcall.store.listening import ListeningQueries
 from vipcall.store.mailbox import MailboxProfile, mailbox_profile
 from vipcall.store.servicenumbers import ServiceNumberQueries
 
-_USER_SQL = (
+#: What routing reads of one user ``u`` besides who calls: organisation, activities,
+#: forwardings, softphones, voicemail, absence-notice settings. Shared with the routing
+#: state held in memory (:mod:`vipcall.store.routing_cache`).
+USER_FACTS = (
     """
 SELECT u.id, u.mobile_number, u.landline_number, u.role,
        o.id AS org_id, o.switchboard_number, o.red_activities, o.language,
@@ -48,21 +63,28 @@ SELECT u.id, u.mobile_number, u.landline_number, u.role,
               WHERE p.user_id = u.id ORDER BY p.seq) AS softphones,
        NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                     WHERE gm.user_id = u.id AND g.kind = 'no_voicemail') AS voicemail_enabled,
+       vs.notice_on_scheduled_red, vs.offer_customer_service, vs.customer_service_number,
+       vs.repeat_breakthrough, vs.repeat_calls, vs.repeat_minutes"""
+)
+USER_FROM = """
+  FROM users u JOIN organizations o ON o.id = u.organization_id
+  LEFT JOIN voicemail_settings vs ON vs.user_id = u.id
+"""
+
+_USER_SQL = (
+    USER_FACTS
+    + """,
        u.mobile_number = :caller OR u.id = (SELECT p.user_id FROM softphones p
                                               WHERE p.sip_username = :softphone) AS is_caller,
        u.mobile_number = :dialled OR u.landline_number = :dialled AS is_callee,
-       vs.notice_on_scheduled_red, vs.offer_customer_service, vs.customer_service_number,
-       vs.repeat_breakthrough, vs.repeat_calls, vs.repeat_minutes,
        CASE WHEN u.mobile_number = :dialled OR u.landline_number = :dialled THEN """
     + VIP_NUMBERS
     + """ END AS vip_numbers,
        ARRAY(SELECT sc.at FROM stopped_calls sc
               WHERE sc.user_id = u.id AND sc.caller_number = :calling
                 AND sc.at > :now - INTERVAL '1 day'
-              ORDER BY sc.at DESC LIMIT 50) AS stopped_at
-  FROM users u JOIN organizations o ON o.id = u.organization_id
-  LEFT JOIN voicemail_settings vs ON vs.user_id = u.id
-"""
+              ORDER BY sc.at DESC LIMIT 50) AS stopped_at"""
+    + USER_FROM
 )
 
 #: The caller's number: the one it sent, or a softphone's owner's mobile.
@@ -139,37 +161,105 @@ def _absence(row: Any) -> AbsenceSettings:
     )
 
 
-def _subscriber(
-    row: Any, now: datetime, hops: dict[str, tuple[str, ...]], caller: str | None = None
-) -> Subscriber:
-    org = Organization(
+@dataclass(frozen=True, slots=True)
+class UserFacts:
+    """One user's facts as :data:`USER_FACTS` gathers them, ready for the rules: what does
+    not depend on the moment of the call nor on who calls. :func:`subscriber_at` makes the
+    :class:`Subscriber` of one call from it."""
+
+    id: int
+    org: Organization
+    mobile: str
+    landline: str | None
+    role: Role
+    manual_activity: int
+    periods: tuple[Period, ...]
+    """Scheduled activities not yet ended when the facts were read, ordered by start."""
+    forwardings: tuple[Forwarding, ...]
+    immediate_forward: str | None
+    activity_forwards: dict[Activity, str]
+    softphones: tuple[str, ...]
+    voicemail_enabled: bool
+    absence: AbsenceSettings
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.mobile, self.landline) if n)
+
+
+def organization(row: Any) -> Organization:
+    return Organization(
         id=row["org_id"],
         switchboard=row["switchboard_number"],
         red_activities=frozenset(Activity(a) for a in row["red_activities"]),
         language=row["language"],
         dial_policy=dial_policy(row["allowed_countries"], row["denied_prefixes"]),
     )
+
+
+def user_facts(row: Any, org: Organization | None = None) -> UserFacts:
+    """A row with :data:`USER_FACTS` as :class:`UserFacts` (``org``: the organisation
+    already built from an earlier row of the same organisation)."""
     manual, periods, forwardings = forwarding_facts(row)
     immediate, by_activity = split_forwardings(forwardings)
-    red = org.red_activities
-    absence = _absence(row)
-    return Subscriber(
+    return UserFacts(
         id=row["id"],
-        org=org,
+        org=organization(row) if org is None else org,
         mobile=row["mobile_number"],
         landline=row["landline_number"],
-        activity=Activity(activity_in_effect(manual, periods, now)),
         role=Role(row["role"]),
+        manual_activity=manual,
+        periods=periods,
+        forwardings=forwardings,
         immediate_forward=immediate,
         activity_forwards={Activity(a): t for a, t in by_activity.items()},
         softphones=tuple(row["softphones"]),
         voicemail_enabled=row["voicemail_enabled"],
+        absence=_absence(row),
+    )
+
+
+def subscriber_at(
+    facts: UserFacts,
+    now: datetime,
+    hops: dict[str, tuple[str, ...]],
+    caller_is_vip: bool = False,
+    stopped_at: Iterable[datetime] = (),
+) -> Subscriber:
+    """The user as routing sees them at ``now``, as seen from this call's caller."""
+    periods = facts.periods
+    if periods:  # facts read earlier may hold periods that have ended since
+        periods = tuple(p for p in periods if p.ends_at > now)
+    red = facts.org.red_activities
+    return Subscriber(
+        id=facts.id,
+        org=facts.org,
+        mobile=facts.mobile,
+        landline=facts.landline,
+        activity=Activity(activity_in_effect(facts.manual_activity, periods, now)),
+        role=facts.role,
+        immediate_forward=facts.immediate_forward,
+        activity_forwards=facts.activity_forwards,
+        softphones=facts.softphones,
+        voicemail_enabled=facts.voicemail_enabled,
         forward_hops=hops,
         activity_scheduled=scheduled_in_effect(periods, now) is not None,
         red_until=red_chain_end(periods, red, now),
-        absence=absence,
-        caller_is_vip=is_vip(caller, row["vip_numbers"] or ()),
-        earlier_stopped_calls=recent_calls(row["stopped_at"], now, absence),
+        absence=facts.absence,
+        caller_is_vip=caller_is_vip,
+        earlier_stopped_calls=recent_calls(stopped_at, now, facts.absence),
+    )
+
+
+def _subscriber(
+    row: Any, now: datetime, hops: dict[str, tuple[str, ...]], caller: str | None = None
+) -> Subscriber:
+    return subscriber_at(
+        user_facts(row),
+        now,
+        hops,
+        is_vip(caller, row["vip_numbers"] or ()),
+        row["stopped_at"],
     )
 
 
