@@ -59,7 +59,14 @@ async def _seed(rig: Rig, users: int) -> None:
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
-    rig.mobiles = [f"+35840{5000000 + i}" for i in range(1, users + 1)]
+    # Callers dial users whose calls ring (SEED: activity 1 + id % 8, so ids 0, 6, 7 mod 8
+    # are green; every 10th forwards, every 7th has a red scheduled activity): the test is
+    # established calls, not voicemail.
+    rig.mobiles = [
+        f"+35840{5000000 + i}"
+        for i in range(1, users + 1)
+        if i % 8 in (0, 6, 7) and i % 10 and i % 7
+    ]
     rnd = random.Random(2)
     rig.numbers = [
         (rnd.choice(rig.mobiles), f"+35850{1000000 + i:07d}")

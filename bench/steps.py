@@ -409,7 +409,9 @@ class Rig:
             extra=[
                 "-inf", csv.name, "-cp", str(UAC_CONTROL_PORT),
                 "-r", str(rate), "-rp", "1000", "-d", str(hold_ms),
-                "-l", str(max(200, rate * 20)), "-recv_timeout", str(args.recv_timeout),
+                # at most this many calls up at once: the hold plus 20 s of calls
+                "-l", str(max(200, rate * 20, int(rate * (args.hold / 1000 + 20)))),
+                "-recv_timeout", str(args.recv_timeout),
                 "-trace_rtt", "-rtt_freq", "1", "-trace_stat", "-stf", "uac_stat.csv",
                 "-fd", "1", "-trace_err", "-error_file", "uac_errors.log",
             ],

@@ -56,6 +56,10 @@ UNUSED_EVENTS = (
 )
 #: A provisioning round that takes longer than this is abandoned and retried.
 PROVISION_TIMEOUT = 20.0
+#: A full push (every number and softphone, after a connect) may take longer: 100,000
+#: users take about a minute (bench.concurrency); abandoned at 20 s it would start over
+#: every round and never finish. It runs in the background, one round at a time.
+FULL_PROVISION_TIMEOUT = 600.0
 
 
 class StasisApp:
@@ -73,6 +77,7 @@ class StasisApp:
         self.calls: dict[str, CallChannel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._provisioned_full = False
+        self._provisioning = asyncio.Lock()
 
     # -- events (sync, on the loop: must stay cheap) -----------------------------------
 
@@ -232,10 +237,18 @@ class StasisApp:
             return {}
 
     async def provision(self, full: bool = False) -> None:
-        """Catch up with Asterisk: push numbers and softphones, store messages left behind."""
+        """Catch up with Asterisk: push numbers and softphones, store messages left behind.
+        One round at a time: a round asked for while another runs is skipped."""
+        if self._provisioning.locked():
+            return
+        async with self._provisioning:
+            await self._provision(full)
+
+    async def _provision(self, full: bool) -> None:
         assert self.provisioner is not None
+        timeout = FULL_PROVISION_TIMEOUT if full else PROVISION_TIMEOUT
         try:
-            await asyncio.wait_for(self.provisioner.sync(full=full), PROVISION_TIMEOUT)
+            await asyncio.wait_for(self.provisioner.sync(full=full), timeout)
             self._provisioned_full = self._provisioned_full or full
         except Exception as exc:  # noqa: BLE001 - DB or Asterisk away: next round
             log.warning("provisioning Asterisk failed (%s); retrying", type(exc).__name__ or exc)
