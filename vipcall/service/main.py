@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Sequence
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import asyncpg
 import uvloop
@@ -26,6 +27,7 @@ from vipcall.routing.rules import Policy
 from vipcall.service.http import http_app
 from vipcall.service.logs import configure_logging
 from vipcall.service.provisioning import Provisioner
+from vipcall.service.reports import serve_reports
 from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
 from vipcall.store.mailbox import expire_periodically
@@ -74,6 +76,12 @@ async def serve(settings: Settings) -> None:
         store = DbCallStore(pool, engine)
     ctx = replace(call_context(settings, store), records=records)
     app = StasisApp(ari, ctx, Provisioner(ari, engine))
+    # The dialplan's end-of-call reports: a plain listener of their own, not aiohttp's.
+    reports = await serve_reports(
+        lambda query: history.end_reported(records, query), settings.http_host, 0
+    )
+    report_port = reports.sockets[0].getsockname()[1]
+    app.end_url = f"http://{urlsplit(settings.media_url).hostname}:{report_port}"
     # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
     stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
     ctx = app.ctx
@@ -120,6 +128,7 @@ async def serve(settings: Settings) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(events, 5)
         ARI_CONNECTED.set(0)
+        reports.close()
         await runner.cleanup()
         await ari.close()
         try:

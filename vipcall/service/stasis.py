@@ -78,6 +78,9 @@ class StasisApp:
         self._tasks: set[asyncio.Task[None]] = set()
         self._provisioned_full = False
         self._provisioning = asyncio.Lock()
+        #: Base URL of the end-of-call report listener (:mod:`vipcall.service.reports`);
+        #: empty: the dialplan reports to ``VIP_APP_URL``.
+        self.end_url = ""
 
     # -- events (sync, on the loop: must stay cheap) -----------------------------------
 
@@ -188,6 +191,8 @@ class StasisApp:
         try:
             # Where the dialplan asks about a mid-call transfer ([vipcall-xfer]).
             await self.ari.set_global_var("VIP_APP_URL", self.ctx.media_url)
+            if self.end_url:  # the end-of-call reports' own listener (service.reports)
+                await self.ari.set_global_var("VIP_END_URL", self.end_url)
         except Exception as exc:  # noqa: BLE001 - transfers are refused until the next connect
             log.warning("setting VIP_APP_URL failed (%s)", type(exc).__name__)
         try:
