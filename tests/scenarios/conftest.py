@@ -7,7 +7,6 @@ state; the SIPp parties are started fresh per test.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from harness.app import AppProcess
 from harness.db import drop_database, fresh_database
 from harness.party import Sipp
 from tests.support.people import People
+from tests.support.sync import run_sync
 from vipcall.sandbox import Instance
 
 SIP_PORT = 15060
@@ -52,9 +52,9 @@ def asterisk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
 
 @pytest.fixture(scope="session")
 def database() -> Iterator[str]:
-    url = asyncio.run(fresh_database("vipcall_e2e"))
+    url = run_sync(fresh_database("vipcall_e2e"))
     yield url
-    asyncio.run(drop_database(url))
+    run_sync(drop_database(url))
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from harness.app import AppProcess, eventually
 from tests.scenarios.faults.load import Load, drained, in_stasis, national, provisioned
 from tests.scenarios.faults.own_postgres import OwnPostgres
 from tests.support.people import People, messages_of
+from tests.support.sync import run_sync
 from tests.support.voicemail import media_seconds
 from vipcall.db.migrate import create_database_if_missing_async, upgrade_async
 
@@ -34,8 +35,8 @@ def own_database() -> Iterator[tuple[OwnPostgres, str]]:
         pg.init()
         pg.start()
         url = pg.url("vipcall_faults")
-        asyncio.run(create_database_if_missing_async(url))
-        asyncio.run(upgrade_async(url))
+        run_sync(create_database_if_missing_async(url))
+        run_sync(upgrade_async(url))
         yield pg, url
     finally:
         pg.destroy()

@@ -16,7 +16,6 @@ The whole stack is per test module: run each module under one
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from harness import sandbox
 from harness.app import AppProcess
 from harness.db import drop_database, fresh_database
 from harness.party import Sipp
+from tests.support.sync import run_sync
 from vipcall.cluster import Kamailio, Layout, Node
 from vipcall.config import Settings
 from vipcall.sandbox import Instance
@@ -79,9 +79,9 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    url = asyncio.run(fresh_database("vipcall_e2e_two_nodes"))
+    url = run_sync(fresh_database("vipcall_e2e_two_nodes"))
     yield url
-    asyncio.run(drop_database(url))
+    run_sync(drop_database(url))
 
 
 @pytest.fixture(scope="module")
