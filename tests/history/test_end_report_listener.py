@@ -4,6 +4,7 @@ answered over a real socket; anything else refused, nothing noted."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import uvloop
@@ -61,7 +62,10 @@ def test_the_listener_works_on_uvloop_the_apps_loop() -> None:
         finally:
             server.close()
 
-    assert uvloop.run(run()).endswith(b"\r\n\r\nok")
+    # In a worker thread: uvloop.run in the main thread would leave it without an event
+    # loop and break the session-loop tests that follow.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(uvloop.run, run()).result().endswith(b"\r\n\r\nok")
 
 
 def test_a_report_the_recorder_refuses_is_not_found() -> None:
