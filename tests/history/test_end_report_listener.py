@@ -29,7 +29,7 @@ async def _ask(port: int, chunks: list[bytes]) -> bytes:
     return reply
 
 
-@pytest.mark.asyncio
+@pytest.mark.asyncio(loop_scope="session")  # the session loop the other tests share
 async def test_a_report_is_noted_and_answered_ok() -> None:
     noted: list[dict[str, str]] = []
     server = await serve_reports(lambda q: noted.append(q) is None, "127.0.0.1", 0)
