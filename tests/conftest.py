@@ -7,6 +7,7 @@ the fixtures' asyncpg connections belong to the session event loop."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest_asyncio
 from sqlalchemy import text
@@ -36,3 +37,11 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield eng
     finally:
         await eng.dispose()
+
+
+def pytest_collection_modifyitems(config: object, items: list[Any]) -> None:
+    """Run the end-to-end scenarios last. Their async tests each run on a loop of their own
+    and start SIPp subprocesses; a session-loop test after them (the browser tests'
+    Playwright connection) found its futures on a different loop. Nothing after the
+    scenarios shares the session loop."""
+    items.sort(key=lambda item: "/tests/scenarios/" in str(getattr(item, "path", "")))
