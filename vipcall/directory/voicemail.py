@@ -380,17 +380,24 @@ async def _sox_convert(data: bytes, field: str, suffix: str) -> bytes:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        try:
-            _, err = await asyncio.wait_for(proc.communicate(), SOX_TIMEOUT_SECONDS)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise InvalidField(field, "converting the audio took too long") from None
-        if proc.returncode != 0 or not dst.exists():
-            lines = err.decode(errors="replace").strip().splitlines()
-            why = lines[-1].removeprefix("sox FAIL ").strip() if lines else "unknown error"
-            raise InvalidField(field, f"is not audio sox can read ({why})")
+        await _converted(proc, dst, field, "sox", "sox FAIL ")
         return dst.read_bytes()
+
+
+async def _converted(
+    proc: asyncio.subprocess.Process, dst: Path, field: str, tool: str, prefix: str = ""
+) -> None:
+    """Wait for a converter writing ``dst``; its failure or a timeout as a field error."""
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), SOX_TIMEOUT_SECONDS)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise InvalidField(field, "converting the audio took too long") from None
+    if proc.returncode != 0 or not dst.exists():
+        lines = err.decode(errors="replace").strip().splitlines()
+        why = lines[-1].removeprefix(prefix).strip() if lines else "unknown error"
+        raise InvalidField(field, f"is not audio {tool} can read ({why})")
 
 
 async def _ffmpeg_convert(data: bytes, field: str, suffix: str) -> bytes:
@@ -427,16 +434,7 @@ async def _ffmpeg_convert(data: bytes, field: str, suffix: str) -> bytes:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        try:
-            _, err = await asyncio.wait_for(proc.communicate(), SOX_TIMEOUT_SECONDS)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise InvalidField(field, "converting the audio took too long") from None
-        if proc.returncode != 0 or not dst.exists():
-            lines = err.decode(errors="replace").strip().splitlines()
-            why = lines[-1].strip() if lines else "unknown error"
-            raise InvalidField(field, f"is not audio ffmpeg can read ({why})")
+        await _converted(proc, dst, field, "ffmpeg")
         with wave.open(str(dst), "rb") as w:
             frames = w.readframes(w.getnframes())
     out = io.BytesIO()
