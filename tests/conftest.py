@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
+from pytest_asyncio import is_async_test
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,9 +41,25 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await eng.dispose()
 
 
+def _scenario(item: Any) -> bool:
+    return "/tests/scenarios/" in str(getattr(item, "path", ""))
+
+
 def pytest_collection_modifyitems(config: object, items: list[Any]) -> None:
-    """Run the end-to-end scenarios last. Their async tests each run on a loop of their own
-    and start SIPp subprocesses; a session-loop test after them (the browser tests'
-    Playwright connection) found its futures on a different loop. Nothing after the
-    scenarios shares the session loop."""
-    items.sort(key=lambda item: "/tests/scenarios/" in str(getattr(item, "path", "")))
+    """One event loop for every async test outside the end-to-end scenarios, and the
+    scenarios last.
+
+    pytest-asyncio 0.24 runs a test on the thread's *current* loop, and the teardown of a
+    function-scoped loop installs a fresh current loop. So a session-loop test that came
+    after a function-loop test (the SMTP-security tests, say) ran on that fresh loop while
+    its fixtures' asyncpg and Playwright connections lived on the session loop: "attached to
+    a different loop" for every web test after them. Giving every such test the session
+    loop (pytest-asyncio's own advice) leaves no function loop to interleave.
+
+    The scenarios' async tests each run on a loop of their own (they start SIPp
+    subprocesses and real apps); they run last, so nothing after them shares a loop."""
+    session_loop = pytest.mark.asyncio(loop_scope="session")
+    for item in items:
+        if is_async_test(item) and not _scenario(item):
+            item.add_marker(session_loop, append=False)
+    items.sort(key=_scenario)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from harness import sandbox
 from harness.app import AppProcess
@@ -76,7 +77,7 @@ def vipcall(app: AppProcess) -> AppProcess:
     return app
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="function")  # the scenarios' tests: a loop each
 async def people(database: str) -> AsyncIterator[People]:
     p = People(database)
     yield p

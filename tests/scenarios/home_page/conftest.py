@@ -22,7 +22,7 @@ from vipcall.web.app import create_app
 PASSWORD = "salasana-e2e-1"
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="function")
 async def web(database: str) -> AsyncIterator[LiveServer]:
     live = LiveServer(create_app(Settings(database_url=database)))
     await live.start()
@@ -32,7 +32,7 @@ async def web(database: str) -> AsyncIterator[LiveServer]:
         await live.stop()
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="function")
 async def browser() -> AsyncIterator[Browser]:
     why = chromium_missing()
     if why:
@@ -48,7 +48,7 @@ async def browser() -> AsyncIterator[Browser]:
 OpenPage = Callable[[Person, str], Awaitable[Page]]
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="function")
 async def open_page(browser: Browser, web: LiveServer, people: People) -> AsyncIterator[OpenPage]:
     """``await open_page(person, "activity")``: the person logged in on that page."""
     errors: list[str] = []
