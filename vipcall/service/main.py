@@ -31,10 +31,12 @@ from vipcall.service.reports import serve_reports
 from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
 from vipcall.store.mailbox import expire_periodically
+from vipcall.store.mailbox_notify import MailboxListener, mailbox_states
 from vipcall.store.pool import asyncpg_dsn, create_pool
 from vipcall.store.records import write_records
 from vipcall.store.routing_cache import CachedCallStore, RoutingCache
 from vipcall.transfer import flow as transfer
+from vipcall.voicemail import mwi
 
 log = logging.getLogger("vipcall.app")
 
@@ -67,9 +69,9 @@ async def serve(settings: Settings) -> None:
 
     records = history.Recorder(write)  # the call history, written off the ring path
     cache: RoutingCache | None = None
+    dsn = asyncpg_dsn(settings.database_url)
     store: DbCallStore
     if settings.routing_cache:  # users' state in memory, fresh by LISTEN/NOTIFY
-        dsn = asyncpg_dsn(settings.database_url)
         cache = RoutingCache(lambda: asyncpg.connect(dsn, timeout=5))
         store = CachedCallStore(pool, engine, cache, settings.db_timeout)
     else:
@@ -82,6 +84,14 @@ async def serve(settings: Settings) -> None:
     )
     report_port = reports.sockets[0].getsockname()[1]
     app.end_url = f"http://{urlsplit(settings.media_url).hostname}:{report_port}"
+    # Message waiting: whoever changed a mailbox (web, CLI, expiry, a call), by LISTEN/NOTIFY;
+    # every mailbox again after each ARI connect (vipcall.voicemail.mwi).
+    app.mailbox_states = lambda: mailbox_states(pool)
+    mailboxes = MailboxListener(
+        lambda: asyncpg.connect(dsn, timeout=5),
+        lambda user_id: mwi.refresh(ari, store, user_id),
+        resync=app.republish_mwi,
+    )
     # ChannelVarset: one per Set() while a channel is ours, and no flow waits for one.
     stream = EventStream(ari, skip_types=frozenset({"ChannelVarset"}))
     ctx = app.ctx
@@ -113,6 +123,7 @@ async def serve(settings: Settings) -> None:
     expiry = asyncio.create_task(expire_periodically(pool))  # old voicemail messages
     writer = asyncio.create_task(records.run())
     listener = asyncio.create_task(cache.run()) if cache is not None else None
+    mailbox_listener = asyncio.create_task(mailboxes.run())
     try:
         await stop.wait()
     finally:
@@ -123,6 +134,7 @@ async def serve(settings: Settings) -> None:
         writer.cancel()
         if listener is not None:
             listener.cancel()
+        mailbox_listener.cancel()
         await records.close()
         await notices.stop()
         with contextlib.suppress(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
@@ -26,6 +26,7 @@ from vipcall.service import dispatch
 from vipcall.service.endpoints import ENDPOINT_EVENTS, SoftphoneStates
 from vipcall.service.provisioning import Provisioner
 from vipcall.servicenumbers import flow as servicenumbers
+from vipcall.voicemail import mwi
 from vipcall.voicemail.deposit import recover_messages
 
 log = logging.getLogger("vipcall.app")
@@ -81,6 +82,10 @@ class StasisApp:
         #: Base URL of the end-of-call report listener (:mod:`vipcall.service.reports`);
         #: empty: the dialplan reports to ``VIP_APP_URL``.
         self.end_url = ""
+        #: (user id, new, old) of every mailbox with messages and a softphone
+        #: (:func:`vipcall.store.mailbox_notify.mailbox_states`): republished after every
+        #: connect (:meth:`republish_mwi`); ``None``: not republished.
+        self.mailbox_states: Callable[[], Awaitable[list[tuple[int, int, int]]]] | None = None
 
     # -- events (sync, on the loop: must stay cheap) -----------------------------------
 
@@ -184,6 +189,7 @@ class StasisApp:
         channels that stayed in Stasis while we were away, so take them over or end them."""
         ARI_CONNECTED.set(1)
         self._provisioned_full = False
+        mwi.forget(self.ari)  # Asterisk may have restarted: every mailbox state is published again
         try:
             await self.ari.set_event_filter(disallowed=UNUSED_EVENTS)
         except Exception as exc:  # noqa: BLE001 - then they come and are dropped here
@@ -227,9 +233,32 @@ class StasisApp:
                 RECONCILED.labels(action="hung_up").inc()
                 log.warning("ending orphaned channel %s (%s)", channel["id"], data)
                 await hang_up(self.ari, channel["id"], Cause.FAILURE)
+        # In the background: calls must route (or fail open) while the DB is slow.
+        self._spawn(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """After a connect: push numbers and softphones, then the mailbox states (the
+        softphone endpoints carry the mailboxes)."""
         if self.provisioner is not None:
-            # In the background: calls must route (or fail open) while the DB is slow.
-            self._spawn(self.provision(full=True))
+            await self.provision(full=True)
+        await self.republish_mwi()
+
+    async def republish_mwi(self) -> None:
+        """Publish the state of every mailbox with messages and a softphone, unless already
+        published since the last connect (:mod:`vipcall.voicemail.mwi`); users published
+        before and not among them (their mailbox emptied meanwhile) are refreshed."""
+        if self.mailbox_states is None:
+            return
+        try:
+            states = await asyncio.wait_for(self.mailbox_states(), PROVISION_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - the next connect or change publishes
+            log.warning("reading mailbox states failed (%s)", type(exc).__name__)
+            return
+        await mwi.republish(self.ari, states)
+        listed = {user_id for user_id, _, _ in states}
+        for user_id, state in list(mwi.published(self.ari).items()):
+            if user_id not in listed and state != (0, 0):
+                await mwi.refresh(self.ari, self.ctx.store, user_id)
 
     async def _queue_calls(self, channels: list[Any]) -> dict[str, list[str] | None]:
         """Service-number calls of this node kept in PostgreSQL (their channels stay)."""
