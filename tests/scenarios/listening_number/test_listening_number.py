@@ -3,7 +3,8 @@ menus (1 new messages; during a message 6 next, 7 delete, 9 save; 0 options, 1 r
 greeting; # exit) change what is stored; a caller from outside enters mailbox + PIN, and
 three wrong PINs hang up (logged, counted); a call the mobile core diverted to the number
 leaves a message in that user's mailbox, and the user's softphone gets a message waiting
-NOTIFY. Keys come from one pcap per call with rising RTP timestamps (harness/dtmf.py)."""
+NOTIFY, also when the message is marked heard on the home page (not by phone). Keys come
+from one pcap per call with rising RTP timestamps (harness/dtmf.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from harness.app import eventually
 from harness.dtmf import write_pcap
 from harness.party import media_seconds
 from tests.support.people import People, fresh_external, messages_of
+from vipcall.directory import mailbox as mailbox_service
 from vipcall.directory import voicemail as vm_service
 from vipcall.prompts.media import sound
 from vipcall.voicemail.listen import intro_media
@@ -250,6 +252,45 @@ async def test_diverted_call_leaves_a_message_and_the_softphone_is_told(
     assert "Messages-Waiting: no" in notifies[0].body
     assert re.search(r"Messages-Waiting: *yes", notifies[-1].body), notifies[-1].body
     assert "Voice-Message: 1/0" in notifies[-1].body
+
+
+async def test_a_message_marked_heard_on_the_home_page_updates_the_softphone(
+    vipcall, people, parties
+) -> None:
+    """Not the app's phone menu: the web's service layer marks the message heard in
+    PostgreSQL; migration 0009's trigger tells the app, which publishes the new counts."""
+    org = await people.org()
+    maija = await people.user(org, softphone=True)
+
+    async def registered() -> bool:
+        reg = await parties.softphone_registration(
+            maija.softphone, maija.softphone_password, CONTACT_PORT
+        ).run()
+        return reg.ok
+
+    await eventually(registered, timeout=10, interval=0.3)
+    (message,) = await seed_messages(people, maija.id, [fresh_external()])  # app publishes 1/0
+    await asyncio.sleep(1.0)
+    softphone = parties._sipp(
+        scenario="uac_subscribe_mwi_heard.xml", ip=SOFTPHONES, port=CONTACT_PORT + 1,
+        remote=ASTERISK, auth=(maija.softphone, maija.softphone_password),
+        keys={"from": maija.softphone},
+    )  # fmt: skip
+    softphone.timeout = 20.0
+    await softphone.start()
+    await asyncio.sleep(1.0)  # subscribed: its first NOTIFY says one new message
+
+    async with people.sessions() as s, s.begin():  # as the home page marks it
+        await mailbox_service.mark_message(s, maija.id, message, heard=True)
+
+    told = await softphone.wait()
+    assert told.ok, told.log
+    notifies = told.received("NOTIFY")
+    assert re.search(r"Messages-Waiting: *yes", notifies[0].body), notifies[0].body
+    assert "Voice-Message: 1/0" in notifies[0].body
+    assert re.search(r"Messages-Waiting: *no", notifies[-1].body), notifies[-1].body
+    assert "Voice-Message: 0/1" in notifies[-1].body
+    assert (await flags(people, [message]))[message]["heard"]
 
 
 async def test_diverted_call_for_no_users_number_is_refused(vipcall, people, parties) -> None:
