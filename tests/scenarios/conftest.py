@@ -145,6 +145,15 @@ class Parties:
         """Whoever answers calls sent out through the PSTN trunk (127.0.0.2:5060)."""
         return self._sipp(scenario=scenario, ip=PSTN, port=5060, keys={"ring": str(ring_ms)})
 
+    async def end_unanswered_invite(self, timeout: float = 6.0) -> None:
+        """After a test in which nobody listened on the handset's port: Asterisk keeps
+        retransmitting that INVITE (every 4 s at most) until Timer B ends it after 32 s,
+        since it may not CANCEL before a provisional answer; the next test's handset would
+        take it for a call of its own ("unexpected CANCEL"). A busy answer to the next
+        retransmission ends the transaction (bounded by ``timeout``)."""
+        sink = await self.handset("uas_busy.xml").start()
+        await sink.wait(timeout=timeout)
+
     def kill_all(self) -> None:
         for sipp in self.started:
             sipp.kill()

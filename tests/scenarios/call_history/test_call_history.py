@@ -74,6 +74,7 @@ async def test_a_call_that_reached_voicemail_is_recorded_as_voicemail(
     assert record["caller_number"] == "+358501110202"
     assert record["callee_user_id"] == maija.id
     assert record["ended_at"] > record["started_at"]  # type: ignore[operator]
+    await parties.end_unanswered_invite()
 
 
 async def test_a_forwarded_call_is_recorded_as_forwarded(

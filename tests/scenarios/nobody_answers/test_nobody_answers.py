@@ -61,6 +61,7 @@ async def test_unreachable_handset_leaves_a_message(vipcall, people, parties, da
 
     assert call.ok, call.log
     await assert_message_stored(database, maija.id, maija.mobile)
+    await parties.end_unanswered_invite()
 
 
 @pytest.mark.parametrize(
@@ -79,6 +80,8 @@ async def test_user_without_voicemail_gives_the_caller_the_reason(
     call = await parties.external_caller("+358501110016", maija.mobile, "uac_rejected.xml").run()
     if handset is not None:
         await handset.wait()
+    else:
+        await parties.end_unanswered_invite()
 
     assert call.final_status() == status, call.log
     assert await messages_of(database, maija.id) == []
