@@ -43,7 +43,14 @@ class LoadResult:
 
     @property
     def invites(self) -> list[SipMessage]:
-        return self.handset.received("INVITE")
+        """The calls delivered to the handset: the first INVITE of each Call-ID. A
+        retransmission (Asterisk resends an INVITE the busy handset has not answered within
+        500 ms) is the same call; a second delivery of one caller's call is a new leg with
+        a Call-ID of its own, so it still counts twice."""
+        first: dict[str, SipMessage] = {}
+        for m in self.handset.received("INVITE"):
+            first.setdefault(m.header("call-id") or str(id(m)), m)
+        return list(first.values())
 
     def routed(self) -> list[SipMessage]:
         """INVITEs at the handset the app routed (caller ID rewritten to E.164)."""
