@@ -255,7 +255,7 @@ async def test_cache_agrees_with_the_database(
         assert await cache.wait_fresh(10)
         db = DbCallStore(pool, engine)
         await _write_people(conn, org.id, ids, data)  # after the load: notified
-        assert await cache.settled(10)
+        assert await cache.caught_up(conn, 10)
         await _agree(db, cache, ids)
         deleted: set[int] = set()
         for c in changes:
@@ -264,7 +264,7 @@ async def test_cache_agrees_with_the_database(
             await _apply(conn, org.id, ids, c)
             if c[0] == "delete":
                 deleted.add(c[1])
-        assert await cache.settled(10)
+        assert await cache.caught_up(conn, 10)
         await _agree(db, cache, ids)
         # A full load of the same state agrees too.
         reloaded = RoutingCache(lambda: asyncpg.connect(dsn))

@@ -135,6 +135,8 @@ class RoutingCache:
         """user id -> the re-read generation that must start before the mark is cleared."""
         self._generation = 0
         self._busy = False
+        self._marks: set[str] = set()
+        self._mark_seq = 0
         self.applied = 0
         """Notifications applied so far (tests and the bench read it)."""
         self.load_seconds = 0.0
@@ -268,6 +270,9 @@ class RoutingCache:
                 self._pending_groups.add(int(rest))
             elif kind == "n":
                 self._pending_numbers = True
+            elif kind == "m":  # a mark of :meth:`caught_up`: nothing to re-read
+                self._marks.add(rest)
+                return
             elif kind == "s":
                 row, user, micros, caller = rest.split(" ", 3)
                 at = _EPOCH + timedelta(microseconds=int(micros))
@@ -450,6 +455,23 @@ class RoutingCache:
         while not self.fresh and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         return self.fresh
+
+    async def caught_up(self, conn: asyncpg.Connection, timeout: float) -> bool:
+        """Wait until every change committed before this call has been applied (tests, the
+        bench). PostgreSQL delivers notifications in commit order, so a mark notified now
+        arrives after those of every earlier commit; once it is here and nothing is pending,
+        memory holds all of them. (:meth:`settled` alone cannot see a notification still
+        on its way.)"""
+        self._mark_seq += 1
+        token = f"{id(self)}.{self._mark_seq}"
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, "m" + token)
+        deadline = time.monotonic() + timeout
+        while token not in self._marks:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        self._marks.discard(token)
+        return await self.settled(max(0.0, deadline - time.monotonic()))
 
     async def settled(self, timeout: float) -> bool:
         """Wait until nothing notified is pending (tests)."""
