@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from vipcall.calls.context import CallContext as Services
-from vipcall.calls.dialplan import ring_extension
+from vipcall.calls.dialplan import ring_extension, say_extension
+from vipcall.prompts import forward_refused, sound, sounds
 from vipcall.routing.rules import Policy
 from vipcall.routing.snapshot import Organization
 from vipcall.routing.snapshot import Subscriber as User
@@ -155,3 +156,18 @@ def test_a_ring_decision_too_long_for_the_extension_goes_in_the_variable() -> No
     assert len("R" + long) > 79
     assert ring_extension(long) is None
     assert ring_extension("30|7|x y|||PJSIP/a") is None  # never a space in an extension
+
+
+def test_a_confirmation_of_catalogue_prompts_is_one_extension_of_the_say_context() -> None:
+    """A call that ends with catalogue prompts goes to [vipcall-say] whole: S<lang>.<ids>."""
+    assert say_extension(sounds(["feature-activated", "role-fallback-mobile"], "fi")) == (
+        "Sfi.feature-activated.role-fallback-mobile"
+    )
+    assert say_extension(forward_refused("blocked-destination", "en")) == (
+        "Sen.forward-refused.forward-refused-blocked-destination"
+    )
+    # anything else is played over ARI: another kind of media, two languages, too long
+    assert say_extension(["digits:123"]) is None
+    assert say_extension([sound("feature-activated", "fi"), sound("invalid-code", "en")]) is None
+    assert say_extension(sounds(["feature-activated"] * 5, "fi")) is None
+    assert say_extension([]) is None

@@ -11,7 +11,14 @@ from dataclasses import replace
 from typing import Any
 
 from vipcall.ari import AriClient, AriError, AriNotFound
-from vipcall.calls.dialplan import RING_CONTEXT, hang_up, ring_extension, ring_spec
+from vipcall.calls.dialplan import (
+    RING_CONTEXT,
+    SAY_CONTEXT,
+    hang_up,
+    ring_extension,
+    ring_spec,
+    say_extension,
+)
 from vipcall.routing.decisions import Cause, Ring, Softphone
 
 log = logging.getLogger("vipcall.call")
@@ -186,6 +193,22 @@ class CallChannel:
     async def continue_to(self, context: str, extension: str) -> None:
         await self._do(self.ari.continue_in_dialplan(self.id, context, extension, 1))
         self.handed_off = True
+
+    async def say_and_hang_up(self, media: list[str]) -> None:
+        """Answer, play the media, hang up with cause 16. The prompts play in the dialplan
+        (``[vipcall-say]``) when they are catalogue prompts that fit in an extension: two
+        ARI requests, no playback events to follow. Else over ARI.
+
+        The answer stays an ARI request: the dialplan's ``Answer()`` waits up to 500 ms for
+        the caller's first media frame before the prompt may start."""
+        if not self.answered:
+            await self.answer()
+        exten = say_extension(media)
+        if exten is None:
+            await self.play(media)
+            await self.hangup(Cause.NORMAL)
+            return
+        await self.continue_to(SAY_CONTEXT, exten)
 
     async def hangup(self, cause: Cause = Cause.NORMAL) -> None:
         """End the call with this Q.850 cause (the dialplan's ``[vipcall-cause]`` sets it:

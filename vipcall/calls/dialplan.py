@@ -19,6 +19,11 @@ RING_EXTEN_PREFIX = "R"
 MAX_EXTENSION = 79
 #: Hangs up with the Q.850 cause given as the extension.
 CAUSE_CONTEXT = "vipcall-cause"
+#: Plays prompts of the catalogue and hangs up (cause 16): ``S<lang>.<id>[.<id>...]`` as
+#: the extension (:func:`say_extension`). A confirmation that ends a call is then answer +
+#: continue instead of answer + play + waiting for its end + hangup.
+SAY_CONTEXT = "vipcall-say"
+SAY_EXTEN_PREFIX = "S"
 #: Where the app sends a call it cannot decide (DB down): the same fail-open path Asterisk
 #: takes when the app itself is down.
 FAIL_OPEN_CONTEXT = "vipcall-failopen"
@@ -65,6 +70,32 @@ def ring_extension(spec: str) -> str | None:
     if len(exten) > MAX_EXTENSION or not exten.isprintable() or " " in exten:
         return None
     return exten
+
+
+def say_extension(media: Iterable[str]) -> str | None:
+    """The extension of :data:`SAY_CONTEXT` that plays ``media`` (prompt URIs
+    ``sound:vipcall/<lang>/<id>`` of one language, in order) and hangs up; ``None`` when
+    the media are not all such prompts or the list does not fit in an extension (the caller
+    then plays them over ARI)."""
+    lang: str | None = None
+    ids: list[str] = []
+    for uri in media:
+        scheme, _, path = uri.partition(":")
+        parts = path.split("/")
+        if scheme != "sound" or len(parts) != 3 or parts[0] != "vipcall":
+            return None
+        if lang is not None and parts[1] != lang:
+            return None
+        lang = parts[1]
+        ids.append(parts[2])
+    if lang is None or not all(_say_safe(x) for x in [lang, *ids]):
+        return None
+    exten = SAY_EXTEN_PREFIX + ".".join([lang, *ids])
+    return exten if len(exten) <= MAX_EXTENSION else None
+
+
+def _say_safe(name: str) -> bool:
+    return bool(name) and all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
 
 
 async def hang_up(ari: AriClient, channel_id: str, cause: Cause) -> None:

@@ -43,9 +43,7 @@ async def feature(ch: CallChannel, ctx: CallContext, routed: Routed) -> str:
         ch.log.error("feature %s for user %s failed: %r", request, user.id, exc)
         media, outcome = [sound("technical-error", user.org.language)], "feature_failed"
     ch.log.info("feature %s for user %s: %s", request, user.id, outcome)
-    await ch.answer()
-    await ch.play(media)
-    await ch.hangup(Cause.NORMAL)
+    await ch.say_and_hang_up(media)
     return outcome
 
 
@@ -109,8 +107,7 @@ async def activity_menu_call(ch: CallChannel, ctx: CallContext, routed: Routed) 
                 await ch.hangup(Cause.FAILURE)
                 return "menu_failed"
             ch.log.info("activity of user %s set to %s by the menu", user.id, chosen.name)
-            await ch.play(activity_saved(int(chosen), lang))
-            await ch.hangup(Cause.NORMAL)
+            await ch.say_and_hang_up(activity_saved(int(chosen), lang))
             return "activity_set"
         if digit is not None:
             await ch.play([sound("invalid-choice", lang)])
