@@ -290,3 +290,47 @@ async def test_ensure_demo_idempotent(sessions: async_sessionmaker[AsyncSession]
     assert any(u.landline_number for u in first.users)
     assert len(second.softphones) == 1
     assert second.softphones[0].sip_password == first.softphones[0].sip_password
+
+
+async def test_a_manual_activity_ends_the_scheduled_one_in_effect_and_keeps_the_rest(
+    session: AsyncSession,
+) -> None:
+    """983n / the page: back early from a scheduled holiday is back; past and future
+    scheduled activities stay as they were. The phone's path (apply_activity by id)."""
+    await _org(session)
+    a = await d.create_user(session, organization=DOMAIN, display_name="A", mobile="0401234567")
+    now = datetime.now(UTC)
+    hour = timedelta(hours=1)
+    past = await d.add_scheduled_activity(session, a, 6, now - 3 * hour, now - 2 * hour)
+    running = await d.add_scheduled_activity(session, a, 6, now - hour, now + hour)
+    future = await d.add_scheduled_activity(session, a, 4, now + 2 * hour, now + 3 * hour)
+    await session.flush()
+
+    await d.apply_activity(session, a.id, 1)
+
+    await session.refresh(a)
+    for row in (past, running, future):
+        await session.refresh(row)
+    assert a.activity == 1 and a.activity_changed_at >= now
+    assert past.ends_at == now - 2 * hour and future.starts_at == now + 2 * hour
+    assert now <= running.ends_at <= datetime.now(UTC), "the running one ended now"
+
+
+async def test_the_phones_path_refuses_an_unknown_user_or_value_and_changes_nothing(
+    session: AsyncSession,
+) -> None:
+    await _org(session)
+    a = await d.create_user(session, organization=DOMAIN, display_name="A", mobile="0401234567")
+    with pytest.raises(d.UnknownUser):
+        await d.apply_activity(session, a.id + 100, 3)
+    with pytest.raises(d.UnknownUser):
+        await d.apply_role(session, a.id + 100, 3)
+    with pytest.raises(d.InvalidField, match="between 1 and 8"):
+        await d.apply_activity(session, a.id, 0)
+    with pytest.raises(d.InvalidField, match="between 1 and 5"):
+        await d.apply_role(session, a.id, 9)
+    await session.refresh(a)
+    assert (a.activity, a.role) == (1, 1)
+    await d.apply_role(session, a.id, 5)
+    await session.refresh(a)
+    assert a.role == 5

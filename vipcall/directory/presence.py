@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vipcall import numbers
 from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
 from vipcall.db.queries import FORWARDING_REACH, reached
 from vipcall.directory import validation as v
-from vipcall.directory.errors import ForwardRefused, InvalidField
+from vipcall.directory.errors import ForwardRefused, InvalidField, UnknownUser
 from vipcall.directory.organizations import dial_policy_of, get_organization
 from vipcall.directory.users import get_user
 from vipcall.presence.activity import (
@@ -45,35 +45,53 @@ def _now() -> datetime:
 
 
 async def set_activity(session: AsyncSession, user: User | str | int, activity: int) -> User:
-    """Set the user's (manual) activity 1..8, in effect at once: scheduled activities in
-    effect now end now (a user back early from a scheduled holiday is back)."""
+    """Set the user's (manual) activity 1..8, in effect at once (:func:`apply_activity`).
+    Returns the user, up to date."""
     target = await get_user(session, user)
+    await apply_activity(session, target.id, activity)
+    return target
+
+
+async def apply_activity(session: AsyncSession, user_id: int, activity: int) -> None:
+    """The rule: a manual activity 1..8 is in effect at once, and scheduled activities in
+    effect now end now (a user back early from a scheduled holiday is back; one that starts
+    this very moment is removed). Three statements, no rows loaded: the phone's 983 code
+    takes this path directly. Raises :class:`UnknownUser` (nothing changed)."""
     chosen = v.activity("activity", activity)
     now = _now()
-    running = await session.scalars(
-        select(ScheduledActivity).where(
-            ScheduledActivity.user_id == target.id,
-            ScheduledActivity.starts_at <= now,
-            ScheduledActivity.ends_at > now,
-        )
+    running = (
+        (ScheduledActivity.user_id == user_id)
+        & (ScheduledActivity.starts_at <= now)
+        & (ScheduledActivity.ends_at > now)
     )
-    for scheduled in running:
-        if scheduled.starts_at < now:
-            scheduled.ends_at = now
-        else:
-            await session.delete(scheduled)
-    target.activity = chosen
-    target.activity_changed_at = now
-    await session.flush()
-    return target
+    await session.execute(
+        update(ScheduledActivity)
+        .where(running & (ScheduledActivity.starts_at < now))
+        .values(ends_at=now)
+    )
+    await session.execute(delete(ScheduledActivity).where(running))
+    changed = await session.execute(
+        update(User).where(User.id == user_id).values(activity=chosen, activity_changed_at=now)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UnknownUser(user_id)
 
 
 async def set_role(session: AsyncSession, user: User | str | int, role: int) -> User:
-    """Set the user's role 1..5 (caller-ID presentation of outgoing calls)."""
+    """Set the user's role 1..5 (caller-ID presentation of outgoing calls); returns the
+    user, up to date."""
     target = await get_user(session, user)
-    target.role = v.role("role", role)
-    await session.flush()
+    await apply_role(session, target.id, role)
     return target
+
+
+async def apply_role(session: AsyncSession, user_id: int, role: int) -> None:
+    """Store the user's role 1..5 (one statement; the phone's 984 code takes this path
+    directly). Raises :class:`UnknownUser` (nothing changed)."""
+    chosen = v.role("role", role)
+    changed = await session.execute(update(User).where(User.id == user_id).values(role=chosen))
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise UnknownUser(user_id)
 
 
 async def get_forwardings(session: AsyncSession, user_id: int) -> Sequence[Forwarding]:

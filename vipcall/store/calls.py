@@ -335,11 +335,11 @@ class DbCallStore(ListeningQueries, ServiceNumberQueries):
 
     async def set_activity(self, user_id: int, activity: int) -> None:
         async with transaction(self.sessions) as session:
-            await directory.set_activity(session, user_id, activity)
+            await directory.apply_activity(session, user_id, activity)
 
     async def set_role(self, user_id: int, role: int) -> None:
         async with transaction(self.sessions) as session:
-            await directory.set_role(session, user_id, role)
+            await directory.apply_role(session, user_id, role)
 
     async def set_forwarding(self, user_id: int, target: str | None) -> None:
         async with transaction(self.sessions) as session:
