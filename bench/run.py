@@ -16,8 +16,9 @@ with 180 + 200 at once; the caller holds for ``--hold`` ms and hangs up.
 
 * ``feature``: a user's own handset (mobile trunk, source 127.0.0.3 on its own SIP port,
   From = the user's mobile number) dials a feature code, 983n or 984n alternately: the app
-  stores the change through the directory service (one PostgreSQL transaction), answers,
-  plays the confirmation prompt and hangs up; the caller answers the BYE. Timed: INVITE ->
+  stores the change through the directory service (one PostgreSQL transaction), answers and
+  hands the call to the dialplan, which plays the confirmation prompt and hangs up
+  (``[vipcall-say]``); the caller answers the BYE. Timed: INVITE ->
   200 OK and INVITE -> first RTP packet of the prompt; checked: the users' stored state.
 
 See bench/README.md.

@@ -90,7 +90,7 @@ class Rig:
         self.ast_pid = 0
         self.database_url: str | None = None
         self.numbers: list[tuple[str, str]] = []  # (dialled user mobile, caller number)
-        self.mobiles: list[str] = []
+        self.mobiles: list[str] = []  # the feature path's callers (half the users)
         self.feature_rng = random.Random(3)
         self.sipp_live: list[SippProcess] = []
         self.foreign_at_start: list[str] = []
@@ -181,10 +181,14 @@ class Rig:
                     )  # fmt: skip
         finally:
             await engine.dispose()
-        self.mobiles = mobiles
+        # Two disjoint halves: the feature path's 983n/984n calls set activities and roles
+        # (984 5 + a red activity is the absence notice, which answers), so the users the
+        # other paths ring are never among the ones whose state the feature path changes.
+        half = max(1, len(mobiles) // 2)
+        ringing, self.mobiles = mobiles[:half], mobiles[half:] or mobiles
         rnd = random.Random(2)
         self.numbers = [
-            (rnd.choice(mobiles), f"+35850{1000000 + i:07d}")
+            (rnd.choice(ringing), f"+35850{1000000 + i:07d}")
             for i in range(max(5000, int(max(self.args.rates) * self.args.duration) + 100))
         ]  # caller numbers unique: the capture matches the two legs of a call on them
 
