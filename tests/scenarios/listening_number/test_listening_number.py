@@ -215,25 +215,40 @@ async def test_three_wrong_pins_hang_up_logged_and_counted(
     assert not (await flags(people, [message]))[message]["heard"], "the mailbox stayed shut"
 
 
+async def registered(parties, person) -> None:  # type: ignore[no-untyped-def]
+    """The person's softphone registered (retried until Asterisk has its endpoint)."""
+
+    async def once() -> bool:
+        reg = await parties.softphone_registration(
+            person.softphone, person.softphone_password, CONTACT_PORT
+        ).run()
+        return bool(reg.ok)
+
+    await eventually(once, timeout=10, interval=0.3)
+
+
+async def mwi_subscriber(parties, person, scenario: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
+    """The person's softphone subscribed to its mailbox's MWI (SIPp ``scenario``), after
+    its first NOTIFY had time to arrive."""
+    softphone = parties._sipp(
+        scenario=scenario, ip=SOFTPHONES, port=CONTACT_PORT + 1, remote=ASTERISK,
+        auth=(person.softphone, person.softphone_password), keys={"from": person.softphone},
+    )  # fmt: skip
+    if timeout is not None:
+        softphone.timeout = timeout
+    await softphone.start()
+    await asyncio.sleep(1.0)
+    return softphone
+
+
 async def test_diverted_call_leaves_a_message_and_the_softphone_is_told(
     vipcall, people, parties, database
 ) -> None:
     org = await people.org()
     maija = await people.user(org, softphone=True)
-
-    async def registered() -> bool:
-        reg = await parties.softphone_registration(
-            maija.softphone, maija.softphone_password, CONTACT_PORT
-        ).run()
-        return reg.ok
-
-    await eventually(registered, timeout=10, interval=0.3)
-    softphone = parties._sipp(
-        scenario="uac_subscribe_mwi.xml", ip=SOFTPHONES, port=CONTACT_PORT + 1, remote=ASTERISK,
-        auth=(maija.softphone, maija.softphone_password), keys={"from": maija.softphone},
-    )  # fmt: skip
-    await softphone.start()
-    await asyncio.sleep(1.0)  # subscribed (its first NOTIFY says no messages)
+    await registered(parties, maija)
+    softphone = await mwi_subscriber(parties, maija, "uac_subscribe_mwi.xml")
+    # subscribed: its first NOTIFY says no messages
     caller = fresh_external()
 
     call = await parties.external_caller(
@@ -261,24 +276,11 @@ async def test_a_message_marked_heard_on_the_home_page_updates_the_softphone(
     PostgreSQL; migration 0009's trigger tells the app, which publishes the new counts."""
     org = await people.org()
     maija = await people.user(org, softphone=True)
-
-    async def registered() -> bool:
-        reg = await parties.softphone_registration(
-            maija.softphone, maija.softphone_password, CONTACT_PORT
-        ).run()
-        return reg.ok
-
-    await eventually(registered, timeout=10, interval=0.3)
+    await registered(parties, maija)
     (message,) = await seed_messages(people, maija.id, [fresh_external()])  # app publishes 1/0
     await asyncio.sleep(1.0)
-    softphone = parties._sipp(
-        scenario="uac_subscribe_mwi_heard.xml", ip=SOFTPHONES, port=CONTACT_PORT + 1,
-        remote=ASTERISK, auth=(maija.softphone, maija.softphone_password),
-        keys={"from": maija.softphone},
-    )  # fmt: skip
-    softphone.timeout = 20.0
-    await softphone.start()
-    await asyncio.sleep(1.0)  # subscribed: its first NOTIFY says one new message
+    softphone = await mwi_subscriber(parties, maija, "uac_subscribe_mwi_heard.xml", timeout=20.0)
+    # subscribed: its first NOTIFY says one new message
 
     async with people.sessions() as s, s.begin():  # as the home page marks it
         await mailbox_service.mark_message(s, maija.id, message, heard=True)
