@@ -30,9 +30,13 @@ SELECT m.id, m.caller_number, m.created_at, COALESCE(m.duration_ms, 0) AS durati
  ORDER BY m.created_at, m.id
 """
 
-_COUNTS = """
-SELECT count(*) FILTER (WHERE NOT m.heard AND NOT m.saved) AS new,
-       count(*) FILTER (WHERE m.heard OR m.saved) AS old
+#: A mailbox's counts over its messages ``m``: new = neither heard nor saved, old = heard or
+#: saved (also the MWI republish query, :data:`vipcall.store.mailbox_notify.MAILBOX_STATES`).
+NEW_OLD = """count(*) FILTER (WHERE NOT m.heard AND NOT m.saved) AS new,
+       count(*) FILTER (WHERE m.heard OR m.saved) AS old"""
+
+_COUNTS = f"""
+SELECT {NEW_OLD}
   FROM voicemail_messages m JOIN mailboxes mb ON mb.id = m.mailbox_id
  WHERE mb.user_id = $1 AND NOT m.deleted
 """

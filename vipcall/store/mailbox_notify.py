@@ -25,6 +25,8 @@ from typing import Any
 
 import asyncpg
 
+from vipcall.store.listening import NEW_OLD
+
 log = logging.getLogger("vipcall.voicemail")
 
 #: The channel migration 0009's trigger notifies (payload: the user id).
@@ -34,12 +36,10 @@ Connect = Callable[[], Awaitable[asyncpg.Connection]]
 Publish = Callable[[int], Awaitable[object]]
 
 #: (user id, new, old) of every mailbox that has messages (not deleted) and whose user has
-#: a softphone: new = neither heard nor saved, old = heard or saved (as
-#: :mod:`vipcall.store.listening` counts them).
-MAILBOX_STATES = """
+#: a softphone, counted as the phone menu counts them (:data:`NEW_OLD`).
+MAILBOX_STATES = f"""
 SELECT mb.user_id,
-       count(*) FILTER (WHERE NOT m.heard AND NOT m.saved) AS new,
-       count(*) FILTER (WHERE m.heard OR m.saved) AS old
+       {NEW_OLD}
   FROM voicemail_messages m JOIN mailboxes mb ON mb.id = m.mailbox_id
  WHERE NOT m.deleted AND EXISTS (SELECT 1 FROM softphones s WHERE s.user_id = mb.user_id)
  GROUP BY mb.user_id
