@@ -31,28 +31,21 @@ it queue up, and a caller who finds nobody free looks again every second
 from __future__ import annotations
 
 import argparse
-import asyncio
-import datetime as dt
 import shlex
 import statistics
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from bench import rig
 from bench.measure import percentile, system_ticks
 from harness.party import SipMessage, Sipp, uri_user
 
 BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "results"
 CALLER_SCENARIO = BENCH_DIR / "sipp" / "sn_caller.xml"
 MEMBER_SCENARIO = BENCH_DIR / "sipp" / "sn_member.xml"
 
-ASTERISK_IP = "127.0.0.1"
-PSTN_IP = "127.0.0.2"
-MOBILE_IP = "127.0.0.3"
 PEER_PORT = 5060
 CALLER_PORT = 47070
 CALLER_MEDIA_PORT, MEMBER_MEDIA_PORT = 39210, 39220
@@ -192,15 +185,13 @@ def caller_number(i: int) -> str:
 # the run
 
 
-class ServiceNumberBench:
+class ServiceNumberBench(rig.AppRig[SnStep]):
+    prog = "bench.servicenumbers"
+    instance_name = "benchsn"
+
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
-        self.args = args
-        self.workdir = workdir
-        self.database_url: str | None = None
-        self.instance: Any = None
-        self.app: Any = None
+        super().__init__(args, workdir)
         self.next_caller = 0
-        self.foreign: set[str] = set()
         self.members = [member_number(i) for i in range(args.members)]
 
     async def seed(self) -> None:
@@ -230,48 +221,6 @@ class ServiceNumberBench:
         finally:
             await engine.dispose()
 
-    def start(self) -> None:
-        from harness.app import AppProcess
-        from vipcall.sandbox import Instance
-
-        inst = Instance(
-            name="benchsn", sip_port=self.args.sip_port, ari_port=self.args.ari_port,
-            rtp_start=40000, rtp_end=44999, pstn_host=PSTN_IP, mobile_host=MOBILE_IP,
-            peer_port=PEER_PORT, ring_timeout=30,
-        )  # fmt: skip
-        if inst.is_running():
-            raise SystemExit("bench.servicenumbers: the 'benchsn' Asterisk is already running")
-        self.instance = inst
-        inst.start()
-        assert self.database_url is not None
-        self.app = AppProcess(
-            inst, self.database_url, self.workdir / "vipcall.log",
-            http_port=self.args.app_http_port, ring_timeout=30,
-            extra_env={"VIPCALL_LOG_LEVEL": self.args.log_level, "VIPCALL_SYNC_INTERVAL": "30"},
-        )  # fmt: skip
-        self.app.start(timeout=30)
-
-    def stop(self) -> None:
-        for part in (self.app, self.instance):
-            if part is None:
-                continue
-            try:
-                part.stop()
-            except Exception as exc:  # noqa: BLE001 - stop the rest all the same
-                print(f"bench.servicenumbers: stopping {type(part).__name__}: {exc}", flush=True)
-        if self.database_url is not None and not self.args.keep_db:
-            from harness.db import drop_database
-
-            asyncio.run(drop_database(self.database_url))
-
-    def own_pids(self) -> set[int]:
-        pids = set()
-        if self.app is not None and self.app.proc is not None:
-            pids.add(self.app.proc.pid)
-        if self.instance is not None and (pid := self.instance._pid()) is not None:
-            pids.add(pid)
-        return pids
-
     def step(self, rate: float, duration: float, tag: str = "") -> SnStep:
         args = self.args
         count = max(1, int(round(rate * duration)))
@@ -285,13 +234,13 @@ class ServiceNumberBench:
         # generous bounds: the queue may build up above the members' capacity
         timeout = int(duration + args.max_wait + args.talk / 1000 + 30)
         member = Sipp(
-            str(MEMBER_SCENARIO), MOBILE_IP, PEER_PORT, folder, calls=None,
+            str(MEMBER_SCENARIO), rig.MOBILE_IP, PEER_PORT, folder, calls=None,
             timeout=timeout + 30, timeout_error=False, media_port=MEMBER_MEDIA_PORT,
             keys={"ring": str(args.ring), "talk": str(args.talk)}, max_recv_loops=10000,
         )  # fmt: skip
         caller = Sipp(
-            str(CALLER_SCENARIO), PSTN_IP, CALLER_PORT, folder,
-            remote=f"{ASTERISK_IP}:{args.sip_port}", calls=count, timeout=timeout,
+            str(CALLER_SCENARIO), rig.PSTN_IP, CALLER_PORT, folder,
+            remote=f"{rig.ASTERISK_IP}:{args.sip_port}", calls=count, timeout=timeout,
             media_port=CALLER_MEDIA_PORT, max_recv_loops=10000,
             extra=[
                 "-inf", str(folder / "calls.csv"), "-r", f"{rate:g}", "-rp", "1000",
@@ -314,18 +263,10 @@ class ServiceNumberBench:
         step = SnStep(rate, count, callers, members=self.members)
         step.queued = queued_at(called.messages)
         step.legs = member_legs(answered.messages)
-        if busy1[1] > busy0[1]:
-            step.busy_pct = 100.0 * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1])
+        step.busy_pct = rig.busy_share(busy0, busy1)
         if not called.ok:
             step.notes.append(f"caller SIPp exit {called.returncode}")
-        if self.app is not None and not self.app.running:
-            step.notes.append("APP DIED")
-        from bench.steps import foreign_processes
-
-        foreign = foreign_processes(self.own_pids())
-        if foreign:
-            self.foreign.update(foreign)
-            step.notes.append(f"{len(foreign)} other telephony/test processes")
+        self.note_machine(step.notes)
         return step
 
 
@@ -341,47 +282,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--talk", type=int, default=1000, help="ms a member talks, then hangs up")
     p.add_argument("--max-wait", type=float, default=60.0,
                    help="seconds a caller waits for its BYE before SIPp gives up")  # fmt: skip
-    p.add_argument("--pause", type=float, default=3.0)
-    p.add_argument("--log-level", default="WARNING")
-    p.add_argument("--sip-port", type=int, default=47060)
-    p.add_argument("--ari-port", type=int, default=28388)
-    p.add_argument("--app-http-port", type=int, default=29308)
-    p.add_argument("--keep-db", action="store_true")
-    args = p.parse_args(argv)
-    from bench.voicemail import parse_rates
-
-    try:
-        args.rates = parse_rates(args.rates)
-    except ValueError as exc:
-        p.error(str(exc))
+    rig.add_rig_options(p, pause=3.0, sip_port=47060, ari_port=28388, app_http_port=29308)
+    args = rig.parse_rig_args(p, argv, "bench.servicenumbers")
     if not 1 <= args.members <= 50:
         p.error("--members: 1 to 50")
-    args.command = shlex.join(
-        [".venv/bin/python", "-m", "bench.servicenumbers", *(argv or sys.argv[1:])]
-    )
     return args
 
 
-def render(args: argparse.Namespace, steps: list[SnStep], started: str, minutes: float,
-           foreign: set[str], git: str) -> str:  # fmt: skip
-    lines = [
-        "### Service number under load (issue 8)",
-        "",
-        f"Command: `{args.command}`  ",
-        f"Date: {started}, total {minutes:.1f} min; code: git {git}  ",
-        f"Load: one service number, strategy {args.strategy}, {args.members} logged-in "
+def render(args: argparse.Namespace, steps: list[SnStep], run: rig.Run, foreign: set[str]) -> str:
+    load = (
+        f"one service number, strategy {args.strategy}, {args.members} logged-in "
         f"members (handsets through the mobile core: ring {args.ring} ms, talk {args.talk} ms, "
         f"then the member hangs up); {args.duration:g} s of callers per rate from the PSTN "
         f"trunk, each a different number. Members' capacity ≈ {args.members} / "
-        f"({(args.ring + args.talk) / 1000:g} s + set-up) calls/s.  ",
-    ]
-    if foreign:
-        lines.append(
-            f"**Other telephony/test processes ran during this run** ({len(foreign)} seen), "
-            "they shared the 2 CPUs: " + "; ".join(sorted(foreign)[:6])
-        )
-    lines += ["", table(steps), ""]
-    return "\n".join(lines)
+        f"({(args.ring + args.talk) / 1000:g} s + set-up) calls/s."
+    )
+    return rig.report_text(
+        "### Service number under load (issue 8)", args, run, load, foreign, table(steps)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,40 +309,15 @@ def main(argv: list[str] | None = None) -> int:
     why = missing(tools=("sipp",))
     if why:
         raise SystemExit(f"bench.servicenumbers: {why}")
-    from bench.report import git_state
-    from bench.steps import foreign_processes
-
-    git = git_state()
-    started = dt.datetime.now().isoformat(timespec="seconds")
-    workdir = RESULTS / f"servicenumbers-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    workdir.mkdir(parents=True)
-    t0 = time.monotonic()
-    bench = ServiceNumberBench(args, workdir)
-    foreign0 = foreign_processes(set())
-    if foreign0:
-        print("bench.servicenumbers: WARNING: other telephony/test processes are running:\n  "
-              + "\n  ".join(foreign0), flush=True)  # fmt: skip
-    steps: list[SnStep] = []
-    try:
-        print(f"bench.servicenumbers: seeding {args.members} members ...", flush=True)
-        asyncio.run(bench.seed())
-        print("bench.servicenumbers: starting Asterisk 'benchsn' and the app ...", flush=True)
-        bench.start()
-        bench.step(1, 3, tag="warmup")  # pools, first-call paths: not reported
-        for rate in args.rates:
-            time.sleep(args.pause)
-            step = bench.step(rate, args.duration)
-            steps.append(step)
-            print(table([step]).splitlines()[-1], flush=True)
-    finally:
-        bench.stop()
-    report = render(args, steps, started, (time.monotonic() - t0) / 60,
-                    bench.foreign | set(foreign0), git)  # fmt: skip
-    print(report)
-    (workdir / "results.md").write_text(report)
-    (RESULTS / "servicenumbers-latest.md").write_text(report)
-    print(f"bench.servicenumbers: written {RESULTS / 'servicenumbers-latest.md'} "
-          f"(raw files in {workdir})")  # fmt: skip
+    run = rig.Run.begin("bench.servicenumbers", "servicenumbers")
+    bench = ServiceNumberBench(args, run.workdir)
+    steps = bench.run_rates(
+        seeding=f"seeding {args.members} members ...",
+        starting="starting Asterisk 'benchsn' and the app ...",
+        warmup=(1, 3),  # pools, first-call paths: not reported
+        row=lambda step: table([step]).splitlines()[-1],
+    )
+    run.save(render(args, steps, run, bench.foreign | set(run.foreign)))
     return 0 if all(s.lost == 0 for s in steps) else 1
 
 

@@ -31,13 +31,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import http.server
 import io
 import os
 import shlex
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -48,17 +46,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import rig
 from bench.measure import percentile, system_ticks
 from harness.kannel import _GOT, KannelChain, free_port
 from harness.party import SipMessage, Sipp, uri_user
 
 BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "results"
 SCENARIO = BENCH_DIR / "sipp" / "vm_uac.xml"
 
-ASTERISK_IP = "127.0.0.1"
-PSTN_IP = "127.0.0.2"
-MOBILE_IP = "127.0.0.3"
 CALLER_PORT = 46070
 CALLER_MEDIA_PORT = 39110
 RED_ACTIVITY = 3  # lunch: red by default
@@ -201,13 +196,6 @@ def table(steps: list[VmStep]) -> str:
             f"| {s.rate:g} | {s.planned} | {counts} | {lat} | {busy} | {'; '.join(s.notes)} |"
         )
     return "\n".join(rows)
-
-
-def parse_rates(text: str) -> list[float]:
-    rates = [float(r) for r in text.split(",") if r.strip()]
-    if not rates or any(r <= 0 for r in rates):
-        raise ValueError(f"rates must be positive numbers, not {text!r}")
-    return rates
 
 
 def plan_calls(count: int, start: int, users: int) -> list[int]:
@@ -358,18 +346,16 @@ def greeting_wav(seconds: float = GREETING_SECONDS) -> bytes:
 # the run
 
 
-class VoicemailBench:
+class VoicemailBench(rig.AppRig[VmStep]):
+    prog = "bench.voicemail"
+    instance_name = "benchvm"
+
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
-        self.args = args
-        self.workdir = workdir
-        self.database_url: str | None = None
-        self.instance: Any = None
-        self.app: Any = None
+        super().__init__(args, workdir)
         self.kannel: TimedKannel | None = None
         self.relay: SendsmsRelay | None = None
         self.smtp: TimedSmtp | None = None
         self.next_user = 0
-        self.foreign: set[str] = set()
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -400,28 +386,13 @@ class VoicemailBench:
             await engine.dispose()
 
     def start(self) -> None:
-        from harness.app import AppProcess
-        from vipcall.sandbox import Instance
-
         self.kannel = TimedKannel(self.workdir / "kannel")
         self.kannel.start()
         self.relay = SendsmsRelay(self.kannel.sendsms_url)
         self.relay.start()
         self.smtp = TimedSmtp()
         self.smtp.start()
-        inst = Instance(
-            name="benchvm", sip_port=self.args.sip_port, ari_port=self.args.ari_port,
-            rtp_start=40000, rtp_end=44999, pstn_host=PSTN_IP, mobile_host=MOBILE_IP,
-            ring_timeout=30,
-        )  # fmt: skip
-        if inst.is_running():
-            raise SystemExit("bench.voicemail: the 'benchvm' Asterisk instance is already running")
-        self.instance = inst
-        inst.start()
-        assert self.database_url is not None
         env = {
-            "VIPCALL_LOG_LEVEL": self.args.log_level,
-            "VIPCALL_SYNC_INTERVAL": "30",
             "VIPCALL_MAX_MESSAGE_SECONDS": "180",
             "VIPCALL_SMS_URL": self.relay.url,
             "VIPCALL_SMS_USER": self.kannel.user,
@@ -432,24 +403,10 @@ class VoicemailBench:
         }
         if self.args.notice_poll is not None:
             env["VIPCALL_NOTICE_POLL_INTERVAL"] = str(self.args.notice_poll)
-        self.app = AppProcess(
-            inst, self.database_url, self.workdir / "vipcall.log",
-            http_port=self.args.app_http_port, ring_timeout=30, extra_env=env,
-        )  # fmt: skip
-        self.app.start(timeout=30)
+        self.start_asterisk_and_app(env)
 
-    def stop(self) -> None:
-        for part in (self.app, self.instance, self.relay, self.smtp, self.kannel):
-            if part is None:
-                continue
-            try:
-                part.stop()
-            except Exception as exc:  # noqa: BLE001 - stop the rest all the same
-                print(f"bench.voicemail: stopping {type(part).__name__}: {exc}", flush=True)
-        if self.database_url is not None and not self.args.keep_db:
-            from harness.db import drop_database
-
-            asyncio.run(drop_database(self.database_url))
+    def parts(self) -> tuple[Any, ...]:
+        return (*super().parts(), self.relay, self.smtp, self.kannel)
 
     # -- a step ----------------------------------------------------------------------------
 
@@ -469,8 +426,8 @@ class VoicemailBench:
         hold = self.args.hold
         timeout = int(duration + hold / 1000 + 40)
         uac = Sipp(
-            str(SCENARIO), PSTN_IP, CALLER_PORT, folder,
-            remote=f"{ASTERISK_IP}:{self.args.sip_port}", calls=count, timeout=timeout,
+            str(SCENARIO), rig.PSTN_IP, CALLER_PORT, folder,
+            remote=f"{rig.ASTERISK_IP}:{self.args.sip_port}", calls=count, timeout=timeout,
             media_port=CALLER_MEDIA_PORT, keys={"hold": str(hold)}, max_recv_loops=10000,
             extra=[
                 "-inf", str(folder / "calls.csv"), "-r", f"{rate:g}", "-rp", "1000",
@@ -487,8 +444,7 @@ class VoicemailBench:
         result = proc.finish(timeout + 10)
         busy1 = system_ticks()
         step = VmStep(rate, count)
-        if busy1[1] > busy0[1]:
-            step.busy_pct = 100.0 * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1])
+        step.busy_pct = rig.busy_share(busy0, busy1)
         if not result.ok:
             step.notes.append(f"caller SIPp exit {result.returncode}")
         # the notices: wait (bounded) until every message's two are handed on
@@ -515,21 +471,8 @@ class VoicemailBench:
                 for t in step.lines
             )
         )  # fmt: skip
-        if self.app is not None and not self.app.running:
-            step.notes.append("APP DIED")
-        foreign = foreign_now(self.own_pids())
-        if foreign:
-            self.foreign.update(foreign)
-            step.notes.append(f"{len(foreign)} other telephony/test processes")
+        self.note_machine(step.notes)
         return step
-
-    def own_pids(self) -> set[int]:
-        pids = set()
-        if self.app is not None and self.app.proc is not None:
-            pids.add(self.app.proc.pid)
-        if self.instance is not None and (pid := self.instance._pid()) is not None:
-            pids.add(pid)
-        return pids
 
     async def stored_times(self, callers: list[str]) -> dict[str, float]:
         import asyncpg
@@ -549,12 +492,6 @@ class VoicemailBench:
         return {r["caller_number"]: r["created_at"].timestamp() for r in rows}
 
 
-def foreign_now(mine: set[int] | None = None) -> list[str]:
-    from bench.steps import foreign_processes
-
-    return foreign_processes(mine or set())
-
-
 # ---------------------------------------------------------------------------------------
 
 
@@ -572,24 +509,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="VIPCALL_NOTICE_POLL_INTERVAL for the app (default: as shipped, 1 s)")  # fmt: skip  # noqa: E501
     p.add_argument("--settle", type=float, default=30.0,
                    help="seconds to wait after a step's calls for its notices")  # fmt: skip
-    p.add_argument("--pause", type=float, default=2.0)
-    p.add_argument("--log-level", default="WARNING")
-    p.add_argument("--sip-port", type=int, default=46060)
-    p.add_argument("--ari-port", type=int, default=28288)
-    p.add_argument("--app-http-port", type=int, default=29208)
-    p.add_argument("--keep-db", action="store_true")
-    args = p.parse_args(argv)
-    try:
-        args.rates = parse_rates(args.rates)
-    except ValueError as exc:
-        p.error(str(exc))
+    rig.add_rig_options(p, pause=2.0, sip_port=46060, ari_port=28288, app_http_port=29208)
+    args = rig.parse_rig_args(p, argv, "bench.voicemail")
     warm = 4
     need = warm + sum(int(round(r * args.duration)) for r in args.rates)
     args.users = max(args.users, need)
     args.warmup = warm
-    args.command = shlex.join(
-        [".venv/bin/python", "-m", "bench.voicemail", *(argv or sys.argv[1:])]
-    )
     return args
 
 
@@ -608,26 +533,18 @@ def missing() -> str | None:
     return None if shutil.which("sipp") else "sipp not found"
 
 
-def render(args: argparse.Namespace, steps: list[VmStep], started: str, minutes: float,
-           foreign: set[str], git: str) -> str:  # fmt: skip
+def render(args: argparse.Namespace, steps: list[VmStep], run: rig.Run, foreign: set[str]) -> str:
     poll = "1 s (as shipped)" if args.notice_poll is None else f"{args.notice_poll:g} s"
-    lines = [
-        "### Voicemail: caller hang-up → message stored → notices handed on (issue 7)",
-        "",
-        f"Command: `{args.command}`  ",
-        f"Date: {started}, total {minutes:.1f} min; code: git {git}  ",
-        f"Load: {args.duration:g} s of calls per rate, each call a different red user's "
+    load = (
+        f"{args.duration:g} s of calls per rate, each call a different red user's "
         f"landline (straight to voicemail), 0.5 s own greeting + tone, the caller hangs up "
         f"{args.hold} ms after the answer (~2.7 s message); notices by SMS and email for every "
-        f"message; notice worker poll {poll}, 2 send slots.  ",
-    ]
-    if foreign:
-        lines.append(
-            f"**Other telephony/test processes ran during this run** ({len(foreign)} seen), "
-            "they shared the 2 CPUs: " + "; ".join(sorted(foreign)[:6])
-        )
-    lines += ["", table(steps), ""]
-    return "\n".join(lines)
+        f"message; notice worker poll {poll}, 2 send slots."
+    )
+    return rig.report_text(
+        "### Voicemail: caller hang-up → message stored → notices handed on (issue 7)",
+        args, run, load, foreign, table(steps),
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -635,38 +552,15 @@ def main(argv: list[str] | None = None) -> int:
     why = missing()
     if why:
         raise SystemExit(f"bench.voicemail: {why}")
-    from bench.report import git_state
-
-    git = git_state()
-    started = dt.datetime.now().isoformat(timespec="seconds")
-    workdir = RESULTS / f"voicemail-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    workdir.mkdir(parents=True)
-    t0 = time.monotonic()
-    bench = VoicemailBench(args, workdir)
-    steps: list[VmStep] = []
-    foreign0 = foreign_now()
-    if foreign0:
-        print("bench.voicemail: WARNING: other telephony/test processes are running:\n  "
-              + "\n  ".join(foreign0), flush=True)  # fmt: skip
-    try:
-        print(f"bench.voicemail: seeding {args.users} users ...", flush=True)
-        asyncio.run(bench.seed())
-        print("bench.voicemail: starting Kannel, SMTP, Asterisk 'benchvm', the app ...", flush=True)
-        bench.start()
-        bench.step(2, args.warmup / 2, tag="warmup")  # media cache, pools: not reported
-        for rate in args.rates:
-            time.sleep(args.pause)
-            step = bench.step(rate, args.duration)
-            steps.append(step)
-            print(table([step]).splitlines()[-1], flush=True)
-    finally:
-        bench.stop()
-    report = render(args, steps, started, (time.monotonic() - t0) / 60,
-                    bench.foreign | set(foreign0), git)  # fmt: skip
-    print(report)
-    (workdir / "results.md").write_text(report)
-    (RESULTS / "voicemail-latest.md").write_text(report)
-    print(f"bench.voicemail: written {RESULTS / 'voicemail-latest.md'} (raw files in {workdir})")
+    run = rig.Run.begin("bench.voicemail", "voicemail")
+    bench = VoicemailBench(args, run.workdir)
+    steps = bench.run_rates(
+        seeding=f"seeding {args.users} users ...",
+        starting="starting Kannel, SMTP, Asterisk 'benchvm', the app ...",
+        warmup=(2, args.warmup / 2),  # media cache, pools: not reported
+        row=lambda step: table([step]).splitlines()[-1],
+    )
+    run.save(render(args, steps, run, bench.foreign | set(run.foreign)))
     return 0 if all(s.clean for s in steps) else 1
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.rig import parse_rates
 from bench.voicemail import (
     SCENARIO,
     STAGES,
@@ -23,7 +24,6 @@ from bench.voicemail import (
     first_times,
     hangups,
     last_times,
-    parse_rates,
     plan_calls,
     table,
     timelines,
