@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
+from tests.support.browser import chromium
 from tests.support.people import People, Person
-from tests.web.browser.live import CHROMIUM, CHROMIUM_ARGS, DESKTOP, LiveServer, chromium_missing
+from tests.web.browser.live import DESKTOP, LiveServer
 from vipcall.config import Settings
 from vipcall.db.engine import transaction
 from vipcall.directory.passwords import set_password
@@ -34,15 +34,8 @@ async def web(database: str) -> AsyncIterator[LiveServer]:
 
 @pytest_asyncio.fixture(loop_scope="function")
 async def browser() -> AsyncIterator[Browser]:
-    why = chromium_missing()
-    if why:
-        pytest.skip(why)
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+    async with chromium() as b:
+        yield b
 
 
 OpenPage = Callable[[Person, str], Awaitable[Page]]

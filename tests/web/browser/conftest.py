@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.notices.parts import SmtpServer
-from tests.web.browser.live import CHROMIUM, CHROMIUM_ARGS, DESKTOP, LiveServer, chromium_missing
+from tests.support.browser import chromium
+from tests.web.browser.live import DESKTOP, LiveServer
 from tests.web.conftest import PASSWORD
 from vipcall.config import Settings
 from vipcall.db.engine import session_factory
@@ -52,15 +53,8 @@ async def server(
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    why = chromium_missing()
-    if why:
-        pytest.skip(why)
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+    async with chromium() as b:
+        yield b
 
 
 NewPage = Callable[..., Awaitable[Page]]
