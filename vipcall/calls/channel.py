@@ -196,15 +196,13 @@ class CallChannel:
 
     async def say_and_hang_up(self, media: list[str]) -> None:
         """Answer, play the media, hang up with cause 16. The prompts play in the dialplan
-        (``[vipcall-say]``) when they are catalogue prompts that fit in an extension: two
-        ARI requests, no playback events to follow. Else over ARI.
-
-        The answer stays an ARI request: the dialplan's ``Answer()`` waits up to 500 ms for
-        the caller's first media frame before the prompt may start."""
-        if not self.answered:
-            await self.answer()
+        (``[vipcall-say]``, which also answers, without waiting for the caller's media) when
+        they are catalogue prompts that fit in an extension: one ARI request, no playback
+        events to follow. Else over ARI."""
         exten = say_extension(media)
         if exten is None:
+            if not self.answered:
+                await self.answer()
             await self.play(media)
             await self.hangup(Cause.NORMAL)
             return
