@@ -19,7 +19,10 @@ from vipcall.db.models import (
     User,
     VoicemailSettings,
 )
+from vipcall.directory.presence import ACTIVITY_CHANGE
 from vipcall.presence.activity import activity_in_effect
+from vipcall.store.pool import create_pool
+from vipcall.store.sql import PoolStatements
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -314,6 +317,67 @@ async def test_a_manual_activity_ends_the_scheduled_one_in_effect_and_keeps_the_
     assert a.activity == 1 and a.activity_changed_at >= now
     assert past.ends_at == now - 2 * hour and future.starts_at == now + 2 * hour
     assert now <= running.ends_at <= datetime.now(UTC), "the running one ended now"
+
+
+@pytest.mark.parametrize("path", ["session", "call"])
+async def test_the_activity_statement_cuts_short_removes_and_keeps_alike_on_both_paths(
+    sessions: async_sessionmaker[AsyncSession], database_url: str, path: str
+) -> None:
+    """The rule's one statement, run in the CLI's/web's session or on the call path's pool
+    (one round trip): the scheduled activity in effect is cut short at now, one starting
+    this very moment is removed, past and future ones stay; the manual activity is set."""
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    async with transaction(sessions) as s:
+        await _org(s)
+        a = await d.create_user(s, organization=DOMAIN, display_name="A", mobile="0401234567")
+        past = await d.add_scheduled_activity(s, a, 6, now - 3 * hour, now - 2 * hour)
+        running = await d.add_scheduled_activity(s, a, 6, now - hour, now + hour)
+        starting = await d.add_scheduled_activity(s, a, 5, now, now + hour)
+        future = await d.add_scheduled_activity(s, a, 4, now + 2 * hour, now + 3 * hour)
+    params = {"uid": a.id, "chosen": 3, "at": now}
+    if path == "session":
+        async with transaction(sessions) as s:
+            changed = (await s.execute(ACTIVITY_CHANGE, params)).rowcount  # type: ignore[attr-defined]
+    else:
+        pool = await create_pool(database_url)
+        try:
+            changed = await PoolStatements(pool).run(ACTIVITY_CHANGE, params)
+        finally:
+            await pool.close()
+    assert changed == 1
+    async with sessions() as s:
+        user = await s.get(User, a.id)
+        rows = {r.id: r for r in await s.scalars(select(ScheduledActivity))}
+    assert user is not None and (user.activity, user.activity_changed_at) == (3, now)
+    assert starting.id not in rows, "the one starting now is removed"
+    assert rows[running.id].ends_at == now, "the one in effect ends now"
+    assert rows[past.id].ends_at == now - 2 * hour
+    assert rows[future.id].starts_at == now + 2 * hour
+
+
+async def test_the_call_paths_writes_refuse_an_unknown_user_or_value(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    async with transaction(sessions) as s:
+        await _org(s)
+        a = await d.create_user(s, organization=DOMAIN, display_name="A", mobile="0401234567")
+    pool = await create_pool(database_url)
+    try:
+        statements = PoolStatements(pool)
+        with pytest.raises(d.UnknownUser):
+            await d.apply_activity(statements, a.id + 100, 3)
+        with pytest.raises(d.UnknownUser):
+            await d.apply_role(statements, a.id + 100, 3)
+        with pytest.raises(d.InvalidField, match="between 1 and 8"):
+            await d.apply_activity(statements, a.id, 9)
+        await d.apply_activity(statements, a.id, 4)
+        await d.apply_role(statements, a.id, 5)
+    finally:
+        await pool.close()
+    async with sessions() as s:
+        user = await s.get(User, a.id)
+    assert user is not None and (user.activity, user.role) == (4, 5)
 
 
 async def test_the_phones_path_refuses_an_unknown_user_or_value_and_changes_nothing(

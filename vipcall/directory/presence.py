@@ -10,13 +10,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import DateTime, Integer, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from vipcall import numbers
 from vipcall.db.models import Forwarding, Organization, ScheduledActivity, User
@@ -49,31 +50,67 @@ async def set_activity(session: AsyncSession, user: User | str | int, activity: 
     Returns the user, up to date."""
     target = await get_user(session, user)
     await apply_activity(session, target.id, activity)
+    await session.refresh(target)
     return target
 
 
-async def apply_activity(session: AsyncSession, user_id: int, activity: int) -> None:
+class Statements(Protocol):
+    """Runs one statement on its own (autocommit) and says how many rows it changed: the
+    call path's way to apply a rule of this module in one round trip
+    (:class:`vipcall.store.sql.PoolStatements`). The CLI and the web pass their session."""
+
+    async def run(self, statement: Executable, params: Mapping[str, Any]) -> int: ...
+
+
+async def _run(db: AsyncSession | Statements, statement: Executable, params: dict[str, Any]) -> int:
+    if isinstance(db, AsyncSession):
+        result = await db.execute(statement, params)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+    return await db.run(statement, params)
+
+
+def _activity_change() -> Executable:
+    """The rule as one statement (``:uid``, ``:chosen``, ``:at`` = now): the manual
+    activity is the chosen one from now; scheduled activities in effect now end now (one
+    that started before now is cut short, one that starts this very moment is removed).
+    The three parts see the same snapshot, so the cut and the removal never meet."""
+    uid = bindparam("uid", type_=Integer)
+    now = bindparam("at", type_=DateTime(timezone=True))
+    in_effect = (ScheduledActivity.user_id == uid) & (ScheduledActivity.ends_at > now)
+    cut_short = (
+        update(ScheduledActivity)
+        .where(in_effect & (ScheduledActivity.starts_at < now))
+        .values(ends_at=now)
+        .cte("cut_short")
+    )
+    removed = (
+        delete(ScheduledActivity)
+        .where(in_effect & (ScheduledActivity.starts_at == now))
+        .cte("removed")
+    )
+    return (
+        update(User)
+        .where(User.id == uid)
+        .values(activity=bindparam("chosen"), activity_changed_at=now)
+        .add_cte(cut_short)
+        .add_cte(removed)
+    )
+
+
+ACTIVITY_CHANGE = _activity_change()
+ROLE_CHANGE = update(User).where(User.id == bindparam("uid")).values(role=bindparam("chosen"))
+# (Parameter names are no column's: SQLAlchemy would add a parameter named like a column to
+# an UPDATE's SET.)
+
+
+async def apply_activity(db: AsyncSession | Statements, user_id: int, activity: int) -> None:
     """The rule: a manual activity 1..8 is in effect at once, and scheduled activities in
     effect now end now (a user back early from a scheduled holiday is back; one that starts
-    this very moment is removed). Three statements, no rows loaded: the phone's 983 code
-    takes this path directly. Raises :class:`UnknownUser` (nothing changed)."""
+    this very moment is removed). One statement, no rows loaded: the phone's 983 code takes
+    this path directly. Raises :class:`UnknownUser` (nothing changed)."""
     chosen = v.activity("activity", activity)
-    now = _now()
-    running = (
-        (ScheduledActivity.user_id == user_id)
-        & (ScheduledActivity.starts_at <= now)
-        & (ScheduledActivity.ends_at > now)
-    )
-    await session.execute(
-        update(ScheduledActivity)
-        .where(running & (ScheduledActivity.starts_at < now))
-        .values(ends_at=now)
-    )
-    await session.execute(delete(ScheduledActivity).where(running))
-    changed = await session.execute(
-        update(User).where(User.id == user_id).values(activity=chosen, activity_changed_at=now)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    params = {"uid": user_id, "chosen": chosen, "at": _now()}
+    if await _run(db, ACTIVITY_CHANGE, params) != 1:
         raise UnknownUser(user_id)
 
 
@@ -82,15 +119,15 @@ async def set_role(session: AsyncSession, user: User | str | int, role: int) -> 
     user, up to date."""
     target = await get_user(session, user)
     await apply_role(session, target.id, role)
+    await session.refresh(target)
     return target
 
 
-async def apply_role(session: AsyncSession, user_id: int, role: int) -> None:
+async def apply_role(db: AsyncSession | Statements, user_id: int, role: int) -> None:
     """Store the user's role 1..5 (one statement; the phone's 984 code takes this path
     directly). Raises :class:`UnknownUser` (nothing changed)."""
     chosen = v.role("role", role)
-    changed = await session.execute(update(User).where(User.id == user_id).values(role=chosen))
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if await _run(db, ROLE_CHANGE, {"uid": user_id, "chosen": chosen}) != 1:
         raise UnknownUser(user_id)
 
 

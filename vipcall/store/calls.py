@@ -48,6 +48,7 @@ from vipcall.routing.snapshot import Organization, Subscriber
 from vipcall.store.listening import ListeningQueries
 from vipcall.store.mailbox import MailboxProfile, mailbox_profile
 from vipcall.store.servicenumbers import ServiceNumberQueries
+from vipcall.store.sql import PoolStatements
 
 #: What routing reads of one user ``u`` besides who calls: organisation, activities,
 #: forwardings, softphones, voicemail, absence-notice settings. Shared with the routing
@@ -269,6 +270,8 @@ class DbCallStore(ListeningQueries, ServiceNumberQueries):
     def __init__(self, pool: asyncpg.Pool, engine: AsyncEngine) -> None:
         self.pool = pool
         self.sessions = session_factory(engine)
+        self.statements = PoolStatements(pool)
+        """The directory's one-statement writes (983/984 codes) in one round trip."""
 
     async def parties(
         self, caller: str | None, softphone: str | None, dialled: str | None
@@ -334,12 +337,10 @@ class DbCallStore(ListeningQueries, ServiceNumberQueries):
     # Writes go through the directory service layer, shared with the CLI and the web API.
 
     async def set_activity(self, user_id: int, activity: int) -> None:
-        async with transaction(self.sessions) as session:
-            await directory.apply_activity(session, user_id, activity)
+        await directory.apply_activity(self.statements, user_id, activity)
 
     async def set_role(self, user_id: int, role: int) -> None:
-        async with transaction(self.sessions) as session:
-            await directory.apply_role(session, user_id, role)
+        await directory.apply_role(self.statements, user_id, role)
 
     async def set_forwarding(self, user_id: int, target: str | None) -> None:
         async with transaction(self.sessions) as session:
