@@ -60,7 +60,6 @@ def system_ticks() -> tuple[int, int]:
     return total - idle, total
 
 
-
 @dataclass(frozen=True)
 class CpuSample:
     """CPU ticks of the app, Asterisk, PostgreSQL and the whole machine at one moment."""
@@ -210,6 +209,7 @@ class Step:
     wall: float = 0.0
     outcomes: dict[str, float] = field(default_factory=dict)
     decision_ms: float | None = None
+    rereads: int = 0  # routing-cache re-read queries during the step
     warnings: collections.Counter[str] = field(default_factory=collections.Counter)
     notes: list[str] = field(default_factory=list)
 
@@ -282,6 +282,9 @@ class Step:
         )
         if dcnt:
             self.decision_ms = 1000 * dsum / dcnt
+        self.rereads = int(
+            m1.get("vipcall_routing_rereads_total", 0) - m0.get("vipcall_routing_rereads_total", 0)
+        )
 
     def count_latency(
         self,

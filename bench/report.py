@@ -169,6 +169,8 @@ class Report:
                 notes.append(", ".join(f"{k} {v}" for k, v in sorted(outs.items())))
             if s.decision_ms is not None:
                 notes.append(f"decision {s.decision_ms:.1f} ms avg")
+            if s.rereads:
+                notes.append(f"routing re-reads {s.rereads}")
             if s.warnings:
                 notes.append(f"{sum(s.warnings.values())} Asterisk warnings")
             lines.append(
@@ -265,7 +267,6 @@ class Report:
                     "[vipcall-ring]): " + ", ".join(f"{r}/s {d:+.2f} ms" for r, d in ast)
                 )
         return out
-
 
 
 # ---------------------------------------------------------------------------------------
@@ -408,4 +409,3 @@ def summarize_perf(data: Path, root: Path, top: int = 25) -> str:
     if not rows:
         return "perf report gave nothing: " + res.stderr.strip()[-300:]
     return "```\n" + "\n".join(rows[:top]) + "\n```"
-

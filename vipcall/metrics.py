@@ -45,6 +45,10 @@ ROUTING_USERS = Gauge(
 ROUTING_FRESH = Gauge(
     "vipcall_routing_cache_fresh", "1 while the routing state in memory is loaded and listened"
 )
+ROUTING_REREADS = Counter(
+    "vipcall_routing_rereads",
+    "Queries that re-read users, organisations or groups after a change was notified",
+)
 ROUTING_STALE_READS = Counter(
     "vipcall_routing_stale_reads",
     "Calls routed from the remembered state because the database did not answer",
