@@ -9,27 +9,22 @@ slip of the hand).
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from vipcall.db.models import User
 from vipcall.directory import validation as v
 from vipcall.directory.errors import DirectoryError, DuplicateUser, InvalidField, UnknownUser
+from vipcall.directory.organizations import in_organization
 from vipcall.directory.users import number_owners
 from vipcall.directory.voicemail import UNSET, _Unset
 
 
 async def org_user(s: AsyncSession, organization_id: int, user_id: int) -> User:
     """The user ``user_id`` of the organisation; :class:`UnknownUser` for any other."""
-    user: User | None = await s.scalar(
-        select(User)
-        .options(selectinload(User.organization))
-        .where(User.id == user_id, User.organization_id == organization_id)
+    return await in_organization(
+        s, User, organization_id, user_id, UnknownUser, selectinload(User.organization)
     )
-    if user is None:
-        raise UnknownUser(user_id)
-    return user
 
 
 async def update_user(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vipcall.db.models import GROUP_KIND_NO_VOICEMAIL, Group, GroupMember, User
 from vipcall.directory import validation as v
 from vipcall.directory.errors import DirectoryError, InvalidField
+from vipcall.directory.organizations import in_organization
 
 #: The kinds an admin may create (``service`` groups belong to service numbers).
 GROUP_KINDS = (GROUP_KIND_NO_VOICEMAIL, "custom")
@@ -33,12 +34,7 @@ class UnknownGroupMember(DirectoryError):
 
 async def get_group(s: AsyncSession, organization_id: int, group_id: int) -> Group:
     """The organisation's group; :class:`UnknownGroup` for another organisation's."""
-    group: Group | None = await s.scalar(
-        select(Group).where(Group.id == group_id, Group.organization_id == organization_id)
-    )
-    if group is None:
-        raise UnknownGroup(group_id)
-    return group
+    return await in_organization(s, Group, organization_id, group_id, UnknownGroup)
 
 
 async def list_groups(s: AsyncSession, organization_id: int) -> list[tuple[Group, int]]:

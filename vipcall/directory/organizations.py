@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import TypeVar
 
 import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import ExecutableOption
 
-from vipcall.db.models import DEFAULT_RED_ACTIVITIES, Organization, User
+from vipcall.db.models import DEFAULT_RED_ACTIVITIES, Group, Organization, ServiceNumber, User
 from vipcall.directory import validation as v
-from vipcall.directory.errors import DuplicateOrganization, InvalidField, UnknownOrganization
+from vipcall.directory.errors import (
+    DirectoryError,
+    DuplicateOrganization,
+    InvalidField,
+    UnknownOrganization,
+)
 from vipcall.presence.forwarding import DialPolicy, dial_policy
 from vipcall.presence.model import Activity
 
 #: How an empty list of red activities may be written (every activity green).
 NO_ACTIVITIES = ("", "none", "-")
+
+#: What belongs to one organisation and is looked up by its id within it.
+OrgOwned = TypeVar("OrgOwned", User, ServiceNumber, Group)
 
 
 async def create_organization(
@@ -92,6 +102,26 @@ async def find_organization(session: AsyncSession, domain: str) -> Organization 
         return await get_organization(session, domain)
     except UnknownOrganization:
         return None
+
+
+async def in_organization(
+    session: AsyncSession,
+    model: type[OrgOwned],
+    organization_id: int,
+    ref: int,
+    unknown: Callable[[int], DirectoryError],
+    *options: ExecutableOption,
+) -> OrgOwned:
+    """The organisation's ``model`` row ``ref`` (loaded with ``options``); ``unknown(ref)``
+    is raised for any other, another organisation's too (so ids cannot be probed)."""
+    row: OrgOwned | None = await session.scalar(
+        select(model)
+        .options(*options)
+        .where(model.id == ref, model.organization_id == organization_id)
+    )
+    if row is None:
+        raise unknown(ref)
+    return row
 
 
 async def set_red_activities(

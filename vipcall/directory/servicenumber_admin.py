@@ -7,7 +7,6 @@ Each value is checked by the same rules as when the number was created
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +16,7 @@ from vipcall.db.models import (
     ServiceNumber,
 )
 from vipcall.directory import validation as v
+from vipcall.directory.organizations import in_organization
 from vipcall.directory.servicenumbers import (
     MAX_WAIT_RANGE,
     MEMBER_RING_RANGE,
@@ -31,14 +31,14 @@ from vipcall.directory.voicemail import UNSET, _Unset
 async def org_service_number(s: AsyncSession, organization_id: int, sn_id: int) -> ServiceNumber:
     """The organisation's service number ``sn_id``; :class:`UnknownServiceNumber` for
     any other."""
-    sn: ServiceNumber | None = await s.scalar(
-        select(ServiceNumber)
-        .options(selectinload(ServiceNumber.members))
-        .where(ServiceNumber.id == sn_id, ServiceNumber.organization_id == organization_id)
+    return await in_organization(
+        s,
+        ServiceNumber,
+        organization_id,
+        sn_id,
+        UnknownServiceNumber,
+        selectinload(ServiceNumber.members),
     )
-    if sn is None:
-        raise UnknownServiceNumber(sn_id)
-    return sn
 
 
 async def update_service_number(
