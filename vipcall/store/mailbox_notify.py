@@ -19,20 +19,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import asyncpg
 
+from vipcall.store.listen import Connect, keep_listening, until_lost
 from vipcall.store.listening import NEW_OLD
 
 log = logging.getLogger("vipcall.voicemail")
 
 #: The channel migration 0009's trigger notifies (payload: the user id).
 CHANNEL = "vipcall_mailbox"
+#: Seconds between checks of a quiet listening connection.
+CHECK_EVERY_S = 30.0
 
-Connect = Callable[[], Awaitable[asyncpg.Connection]]
 Publish = Callable[[int], Awaitable[object]]
 
 #: (user id, new, old) of every mailbox that has messages (not deleted) and whose user has
@@ -79,6 +79,7 @@ class MailboxListener:
         """Publish calls made so far (tests read it)."""
         self._wake = asyncio.Event()
         self._busy = False
+        self._lost_before = False
 
     def notified(self, payload: str) -> None:
         try:
@@ -88,9 +89,6 @@ class MailboxListener:
             return
         self.pending.add(user_id)
         self._wake.set()
-
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self.notified(payload)
 
     async def run(self) -> None:
         """Listen and publish, reconnecting after any loss, forever (cancel to stop)."""
@@ -103,43 +101,26 @@ class MailboxListener:
                 await worker
 
     async def listen(self) -> None:
-        delay = 0.2
-        lost_before = False
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await self._connect()
-                await self._serve(conn, resync=lost_before)
-                delay = 0.2
-                log.warning("mailbox listener: listening connection lost; reconnecting")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - DB away: retry, never crash the app
-                log.warning("mailbox listener: %s: %s; retrying", type(exc).__name__, exc)
-            finally:
-                if self.listening:
-                    lost_before = True
-                self.listening = False
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-            await asyncio.sleep(random.uniform(0.5, 1.0) * delay)
-            delay = min(delay * 2, self._backoff_max)
+        await keep_listening(
+            "mailbox listener", self._connect, CHANNEL, self.notified, self._serve,
+            log=log, down=self._down, max_pause=self._backoff_max,
+        )  # fmt: skip
 
-    async def _serve(self, conn: asyncpg.Connection, *, resync: bool) -> None:
-        """One listening connection: LISTEN (then resync after a loss) until it ends."""
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _c: lost.set())
-        await conn.add_listener(CHANNEL, self._on_notify)
+    def _down(self) -> None:
+        if self.listening:
+            self._lost_before = True
+        self.listening = False
+
+    async def _serve(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """One listening connection (LISTENing already): resync after a loss, then wait
+        until it ends."""
         self.listening = True
-        if resync and self._resync is not None:
+        if self._lost_before and self._resync is not None:
             try:
                 await self._resync()
             except Exception as exc:  # noqa: BLE001 - the next change publishes
                 log.warning("mailbox listener: resync failed: %r", exc)
-        while not lost.is_set() and not conn.is_closed():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), 30)
+        await until_lost(conn, lost, CHECK_EVERY_S)
 
     async def work(self) -> None:
         """The one worker: publishes the pending ids, one at a time, until cancelled."""

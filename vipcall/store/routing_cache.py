@@ -34,11 +34,9 @@ facts read from the database (:func:`vipcall.store.calls.subscriber_at`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +56,7 @@ from vipcall.store.calls import (
     subscriber_at,
     user_facts,
 )
+from vipcall.store.listen import Connect, keep_listening
 
 log = logging.getLogger("vipcall.cache")
 
@@ -95,8 +94,6 @@ STOPPED = (
     " WHERE at > $1::timestamptz - INTERVAL '1 day'"
 )
 SERVICE_NUMBERS = "SELECT number, id FROM service_numbers"
-
-Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
 class _Entry:
@@ -405,35 +402,18 @@ class RoutingCache:
     async def run(self) -> None:
         """Listen, load, apply notifications; reconnect and reload after any loss, forever
         (cancel to stop)."""
-        delay = 0.2
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await self._connect()
-                await self._serve(conn)
-                delay = 0.2
-                log.warning("routing cache: listening connection lost; reconnecting")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - DB away: route as before, retry
-                log.warning("routing cache: %s: %s; retrying", type(exc).__name__, exc)
-            finally:
-                self.listening = False
-                ROUTING_FRESH.set(0)
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-            await asyncio.sleep(random.uniform(0.5, 1.0) * delay)
-            delay = min(delay * 2, self._backoff_max)
+        await keep_listening(
+            "routing cache", self._connect, CHANNEL, self.notified, self._serve,
+            log=log, down=self._down, max_pause=self._backoff_max,
+        )  # fmt: skip
 
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        self.notified(payload)
+    def _down(self) -> None:
+        self.listening = False
+        ROUTING_FRESH.set(0)
 
-    async def _serve(self, conn: asyncpg.Connection) -> None:
-        """One listening connection: LISTEN, load, then apply notifications until it ends."""
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _c: lost.set())
-        await conn.add_listener(CHANNEL, self._on_notify)
+    async def _serve(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """One listening connection (LISTENing already): load, then apply notifications
+        until it ends."""
         self._wake.clear()
         await self.load(conn)
         self.listening = True

@@ -15,11 +15,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
 
+from vipcall.store.listen import keep_listening, until_lost
 from vipcall.store.pool import asyncpg_dsn
 
 log = logging.getLogger("vipcall.web.live")
@@ -75,7 +75,7 @@ class PresenceHub:
             if queue.empty():
                 queue.put_nowait(None)
 
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         try:
             user_id = int(payload)
         except ValueError:
@@ -98,41 +98,22 @@ class PresenceHub:
             self._task = None
 
     async def _listen(self) -> None:
-        pause = 0.5
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self._dsn, timeout=5)
-                await self._listen_on(conn)
-                pause = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - reconnect
-                log.warning("presence listener: %s; reconnecting in %.1f s", exc, pause)
-            finally:
-                self.listening.clear()
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(conn.close(), 2)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, self._max_pause)
+        await keep_listening(
+            "presence listener", self._connect, CHANNEL, self._notified, self._serve,
+            log=log, down=self.listening.clear, first_pause=0.5, max_pause=self._max_pause,
+        )  # fmt: skip
 
-    async def _listen_on(self, conn: asyncpg.Connection) -> None:
-        """Listen on one connection until it is lost."""
-        lost = asyncio.Event()
-        conn.add_termination_listener(lambda _c: lost.set())
-        await conn.add_listener(CHANNEL, self._on_notify)
+    async def _connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self._dsn, timeout=5)
+
+    async def _serve(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """One listening connection (LISTENing already), until it is lost."""
         self.connections += 1
         self.listening.set()
         if self.connections > 1:
             log.info("presence listener reconnected")
             self.wake()  # what changed while it was away was not heard
-        while not lost.is_set():
-            # A quiet connection can die without a word: check it now and then.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), self.check_seconds)
-            if not lost.is_set():
-                await conn.fetchval("SELECT 1", timeout=5)
+        await until_lost(conn, lost, self.check_seconds)
 
 
 def hub_of(app: FastAPI) -> PresenceHub:
