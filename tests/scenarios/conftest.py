@@ -16,7 +16,7 @@ import pytest_asyncio
 from harness import sandbox
 from harness.app import AppProcess
 from harness.db import drop_database, fresh_database
-from harness.party import Sipp
+from tests.support.parties import SippParties
 from tests.support.people import People
 from tests.support.sync import run_sync
 from vipcall.sandbox import Instance
@@ -84,66 +84,14 @@ async def people(database: str) -> AsyncIterator[People]:
     await p.close()
 
 
-class Parties:
-    """Builds the SIP parties of a scenario (each a fresh SIPp process)."""
+class Parties(SippParties):
+    """The SIP parties of a scenario against the one Asterisk (each a fresh SIPp process)."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self._ports = iter(range(5070, 5200))
-        self.started: list[Sipp] = []
-
-    def _sipp(self, **kw: object) -> Sipp:
-        sipp = Sipp(workdir=self.workdir, **kw)  # type: ignore[arg-type]
-        self.started.append(sipp)
-        return sipp
-
-    def external_caller(
-        self, number: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
-    ) -> Sipp:
-        """Someone outside calling in through the PSTN trunk."""
-        return self._sipp(
-            scenario=scenario, ip=PSTN, port=next(self._ports), remote=ASTERISK,
-            service=dialled, keys={"from": number, "hold": "1000", "wait": "20000", **keys},
+        super().__init__(
+            workdir, pstn=PSTN, mobile_core=MOBILE_CORE, softphones=SOFTPHONES,
+            remote=ASTERISK, ports=range(5070, 5200), caller_keys={"hold": "1000", "wait": "20000"},
         )  # fmt: skip
-
-    def handset_caller(
-        self, mobile: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
-    ) -> Sipp:
-        """A user's own handset calling out through the mobile core."""
-        return self._sipp(
-            scenario=scenario, ip=MOBILE_CORE, port=next(self._ports), remote=ASTERISK,
-            service=dialled, keys={"from": mobile, "hold": "1000", "wait": "20000", **keys},
-        )  # fmt: skip
-
-    def softphone_caller(self, endpoint: str, password: str, dialled: str, **keys: object) -> Sipp:
-        return self._sipp(
-            scenario="uac_call_auth.xml", ip=SOFTPHONES, port=next(self._ports), remote=ASTERISK,
-            service=dialled, auth=(endpoint, password),
-            keys={"from": endpoint, "hold": "1000", **keys},
-        )  # fmt: skip
-
-    def softphone_registration(self, endpoint: str, password: str, contact_port: int) -> Sipp:
-        """Registers from the port the softphone then answers on: Asterisk rewrites the
-        contact to the REGISTER's source (rewrite_contact, as for softphones behind NAT)."""
-        return self._sipp(
-            scenario="uac_register.xml", ip=SOFTPHONES, port=contact_port, remote=ASTERISK,
-            auth=(endpoint, password), keys={"from": endpoint, "contact_port": str(contact_port)},
-        )  # fmt: skip
-
-    def softphone(
-        self, contact_port: int, scenario: str = "uas_answer.xml", ring_ms: int = 300
-    ) -> Sipp:
-        return self._sipp(
-            scenario=scenario, ip=SOFTPHONES, port=contact_port, keys={"ring": str(ring_ms)}
-        )
-
-    def handset(self, scenario: str = "uas_answer.xml", ring_ms: int = 300) -> Sipp:
-        """Every handset, as the mobile core delivers calls to it (127.0.0.3:5060)."""
-        return self._sipp(scenario=scenario, ip=MOBILE_CORE, port=5060, keys={"ring": str(ring_ms)})
-
-    def pstn_far_end(self, scenario: str = "uas_answer.xml", ring_ms: int = 300) -> Sipp:
-        """Whoever answers calls sent out through the PSTN trunk (127.0.0.2:5060)."""
-        return self._sipp(scenario=scenario, ip=PSTN, port=5060, keys={"ring": str(ring_ms)})
 
     async def end_unanswered_invite(self, timeout: float = 6.0) -> None:
         """After a test in which nobody listened on the handset's port: Asterisk keeps
@@ -153,10 +101,6 @@ class Parties:
         retransmission ends the transaction (bounded by ``timeout``)."""
         sink = await self.handset("uas_busy.xml").start()
         await sink.wait(timeout=timeout)
-
-    def kill_all(self) -> None:
-        for sipp in self.started:
-            sipp.kill()
 
 
 @pytest.fixture

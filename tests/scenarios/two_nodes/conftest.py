@@ -26,7 +26,7 @@ import pytest
 from harness import sandbox
 from harness.app import AppProcess
 from harness.db import drop_database, fresh_database
-from harness.party import Sipp
+from tests.support.parties import SippParties
 from tests.support.sync import run_sync
 from vipcall.cluster import Kamailio, Layout, Node
 from vipcall.config import Settings
@@ -115,65 +115,14 @@ def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             instance.stop()
 
 
-class Parties:
+class Parties(SippParties):
     """SIP parties of the two-node layout; every caller sends to the proxy."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self._ports = iter(range(5070, 5400))
-        self.started: list[Sipp] = []
-
-    def _sipp(self, **kw: object) -> Sipp:
-        sipp = Sipp(workdir=self.workdir, **kw)  # type: ignore[arg-type]
-        self.started.append(sipp)
-        return sipp
-
-    def external_caller(
-        self, number: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
-    ) -> Sipp:
-        return self._sipp(
-            scenario=scenario, ip=PSTN, port=next(self._ports), remote=PUBLIC,
-            service=dialled, keys={"from": number, "hold": "1000", **keys},
+        super().__init__(
+            workdir, pstn=PSTN, mobile_core=MOBILE_CORE, softphones=SOFTPHONES,
+            remote=PUBLIC, ports=range(5070, 5400), caller_keys={"hold": "1000"},
         )  # fmt: skip
-
-    def handset_caller(
-        self, mobile: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
-    ) -> Sipp:
-        return self._sipp(
-            scenario=scenario, ip=MOBILE_CORE, port=next(self._ports), remote=PUBLIC,
-            service=dialled, keys={"from": mobile, "hold": "1000", **keys},
-        )  # fmt: skip
-
-    def softphone_registration(self, endpoint: str, password: str, contact_port: int) -> Sipp:
-        return self._sipp(
-            scenario="uac_register.xml", ip=SOFTPHONES, port=contact_port, remote=PUBLIC,
-            auth=(endpoint, password), keys={"from": endpoint, "contact_port": str(contact_port)},
-        )  # fmt: skip
-
-    def softphone_caller(self, endpoint: str, password: str, dialled: str) -> Sipp:
-        return self._sipp(
-            scenario="uac_call_auth.xml", ip=SOFTPHONES, port=next(self._ports), remote=PUBLIC,
-            service=dialled, auth=(endpoint, password), keys={"from": endpoint, "hold": "1000"},
-        )  # fmt: skip
-
-    def softphone(self, contact_port: int, ring_ms: int = 300) -> Sipp:
-        return self._sipp(
-            scenario="uas_answer.xml", ip=SOFTPHONES, port=contact_port,
-            keys={"ring": str(ring_ms)},
-        )  # fmt: skip
-
-    def handset(self, scenario: str = "uas_answer.xml", ring_ms: int = 300, **kw: object) -> Sipp:
-        """Every handset, as the mobile core delivers calls to it (127.0.10.3:5060)."""
-        return self._sipp(
-            scenario=scenario, ip=MOBILE_CORE, port=5060, keys={"ring": str(ring_ms)}, **kw
-        )
-
-    def pstn_far_end(self, scenario: str = "uas_answer.xml", ring_ms: int = 300) -> Sipp:
-        return self._sipp(scenario=scenario, ip=PSTN, port=5060, keys={"ring": str(ring_ms)})
-
-    def kill_all(self) -> None:
-        for sipp in self.started:
-            sipp.kill()
 
 
 @pytest.fixture
