@@ -42,23 +42,25 @@ class SippParties:
         self.started.append(sipp)
         return sipp
 
+    def _caller(
+        self, ip: str, number: str, dialled: str, scenario: str, keys: dict[str, object]
+    ) -> Sipp:
+        return self._sipp(
+            scenario=scenario, ip=ip, port=next(self._ports), remote=self.remote,
+            service=dialled, keys={"from": number, **self.caller_keys, **keys},
+        )  # fmt: skip
+
     def external_caller(
         self, number: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
     ) -> Sipp:
         """Someone outside calling in through the PSTN trunk."""
-        return self._sipp(
-            scenario=scenario, ip=self.pstn, port=next(self._ports), remote=self.remote,
-            service=dialled, keys={"from": number, **self.caller_keys, **keys},
-        )  # fmt: skip
+        return self._caller(self.pstn, number, dialled, scenario, keys)
 
     def handset_caller(
         self, mobile: str, dialled: str, scenario: str = "uac_call.xml", **keys: object
     ) -> Sipp:
         """A user's own handset calling out through the mobile core."""
-        return self._sipp(
-            scenario=scenario, ip=self.mobile_core, port=next(self._ports), remote=self.remote,
-            service=dialled, keys={"from": mobile, **self.caller_keys, **keys},
-        )  # fmt: skip
+        return self._caller(self.mobile_core, mobile, dialled, scenario, keys)
 
     def softphone_caller(self, endpoint: str, password: str, dialled: str, **keys: object) -> Sipp:
         return self._sipp(
