@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -319,13 +321,30 @@ async def test_a_manual_activity_ends_the_scheduled_one_in_effect_and_keeps_the_
     assert now <= running.ends_at <= datetime.now(UTC), "the running one ended now"
 
 
+@asynccontextmanager
+async def _writer(
+    path: str, sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> AsyncIterator[AsyncSession | PoolStatements]:
+    """Where the presence rules run: the CLI's/web's session (one transaction) or the call
+    path's pool (each statement alone, one round trip)."""
+    if path == "session":
+        async with transaction(sessions) as s:
+            yield s
+        return
+    pool = await create_pool(database_url)
+    try:
+        yield PoolStatements(pool)
+    finally:
+        await pool.close()
+
+
 @pytest.mark.parametrize("path", ["session", "call"])
 async def test_the_activity_statement_cuts_short_removes_and_keeps_alike_on_both_paths(
     sessions: async_sessionmaker[AsyncSession], database_url: str, path: str
 ) -> None:
-    """The rule's one statement, run in the CLI's/web's session or on the call path's pool
-    (one round trip): the scheduled activity in effect is cut short at now, one starting
-    this very moment is removed, past and future ones stay; the manual activity is set."""
+    """The rule's one statement: the scheduled activity in effect is cut short at now, one
+    starting this very moment is removed, past and future ones stay; the manual activity
+    is set."""
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     hour = timedelta(hours=1)
     async with transaction(sessions) as s:
@@ -336,15 +355,11 @@ async def test_the_activity_statement_cuts_short_removes_and_keeps_alike_on_both
         starting = await d.add_scheduled_activity(s, a, 5, now, now + hour)
         future = await d.add_scheduled_activity(s, a, 4, now + 2 * hour, now + 3 * hour)
     params = {"uid": a.id, "chosen": 3, "at": now}
-    if path == "session":
-        async with transaction(sessions) as s:
-            changed = (await s.execute(ACTIVITY_CHANGE, params)).rowcount  # type: ignore[attr-defined]
-    else:
-        pool = await create_pool(database_url)
-        try:
-            changed = await PoolStatements(pool).run(ACTIVITY_CHANGE, params)
-        finally:
-            await pool.close()
+    async with _writer(path, sessions, database_url) as db:
+        if isinstance(db, AsyncSession):
+            changed = (await db.execute(ACTIVITY_CHANGE, params)).rowcount  # type: ignore[attr-defined]
+        else:
+            changed = await db.run(ACTIVITY_CHANGE, params)
     assert changed == 1
     async with sessions() as s:
         user = await s.get(User, a.id)
@@ -356,45 +371,29 @@ async def test_the_activity_statement_cuts_short_removes_and_keeps_alike_on_both
     assert rows[future.id].starts_at == now + 2 * hour
 
 
-async def test_the_call_paths_writes_refuse_an_unknown_user_or_value(
-    sessions: async_sessionmaker[AsyncSession], database_url: str
+@pytest.mark.parametrize("path", ["session", "call"])
+async def test_the_phones_path_refuses_an_unknown_user_or_value_and_changes_nothing(
+    sessions: async_sessionmaker[AsyncSession], database_url: str, path: str
 ) -> None:
+    """apply_activity / apply_role by id (983n / 984n), in a session or on the call path."""
     async with transaction(sessions) as s:
         await _org(s)
         a = await d.create_user(s, organization=DOMAIN, display_name="A", mobile="0401234567")
-    pool = await create_pool(database_url)
-    try:
-        statements = PoolStatements(pool)
+    async with _writer(path, sessions, database_url) as db:
         with pytest.raises(d.UnknownUser):
-            await d.apply_activity(statements, a.id + 100, 3)
+            await d.apply_activity(db, a.id + 100, 3)
         with pytest.raises(d.UnknownUser):
-            await d.apply_role(statements, a.id + 100, 3)
+            await d.apply_role(db, a.id + 100, 3)
         with pytest.raises(d.InvalidField, match="between 1 and 8"):
-            await d.apply_activity(statements, a.id, 9)
-        await d.apply_activity(statements, a.id, 4)
-        await d.apply_role(statements, a.id, 5)
-    finally:
-        await pool.close()
+            await d.apply_activity(db, a.id, 0)
+        with pytest.raises(d.InvalidField, match="between 1 and 5"):
+            await d.apply_role(db, a.id, 9)
+    async with sessions() as s:
+        user = await s.get(User, a.id)
+        assert user is not None and (user.activity, user.role) == (1, 1), "nothing changed"
+    async with _writer(path, sessions, database_url) as db:
+        await d.apply_activity(db, a.id, 4)
+        await d.apply_role(db, a.id, 5)
     async with sessions() as s:
         user = await s.get(User, a.id)
     assert user is not None and (user.activity, user.role) == (4, 5)
-
-
-async def test_the_phones_path_refuses_an_unknown_user_or_value_and_changes_nothing(
-    session: AsyncSession,
-) -> None:
-    await _org(session)
-    a = await d.create_user(session, organization=DOMAIN, display_name="A", mobile="0401234567")
-    with pytest.raises(d.UnknownUser):
-        await d.apply_activity(session, a.id + 100, 3)
-    with pytest.raises(d.UnknownUser):
-        await d.apply_role(session, a.id + 100, 3)
-    with pytest.raises(d.InvalidField, match="between 1 and 8"):
-        await d.apply_activity(session, a.id, 0)
-    with pytest.raises(d.InvalidField, match="between 1 and 5"):
-        await d.apply_role(session, a.id, 9)
-    await session.refresh(a)
-    assert (a.activity, a.role) == (1, 1)
-    await d.apply_role(session, a.id, 5)
-    await session.refresh(a)
-    assert a.role == 5
