@@ -87,7 +87,7 @@ async def test_upgrade_downgrade_roundtrip() -> None:
         assert await _tables(url) == set()
         await migrate.upgrade_async(url)
         assert await _tables(url) == EXPECTED_TABLES
-        assert await migrate.current_revision_async(url) == "0009"  # head
+        assert await migrate.current_revision_async(url) == "0010"  # head
         assert await _diff(url) == [], "models and migrations disagree"
         # Upgrading again is a no-op.
         await migrate.upgrade_async(url)

@@ -26,7 +26,7 @@ from vipcall.numbers import normalize
 from vipcall.routing.rules import Policy
 from vipcall.service.http import http_app
 from vipcall.service.logs import configure_logging
-from vipcall.service.provisioning import Provisioner
+from vipcall.service.provisioning import Provisioner, follow_changes
 from vipcall.service.reports import serve_reports
 from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
@@ -124,6 +124,9 @@ async def serve(settings: Settings) -> None:
     writer = asyncio.create_task(records.run())
     listener = asyncio.create_task(cache.run()) if cache is not None else None
     mailbox_listener = asyncio.create_task(mailboxes.run())
+    provision_follower = asyncio.create_task(
+        follow_changes(lambda: asyncpg.connect(dsn, timeout=5), app.provision_changes)
+    )
     try:
         await stop.wait()
     finally:
@@ -135,6 +138,7 @@ async def serve(settings: Settings) -> None:
         if listener is not None:
             listener.cancel()
         mailbox_listener.cancel()
+        provision_follower.cancel()
         await records.close()
         await notices.stop()
         with contextlib.suppress(Exception):

@@ -5,7 +5,9 @@
 * Softphones: PJSIP endpoint/auth/aor objects pushed through ARI dynamic configuration
   (sorcery memory wizard), so credentials live only in PostgreSQL.
 
-Both are pushed in full on every (re)connect and then kept in step by a periodic diff.
+Both are pushed in full on every (re)connect and then kept in step by a diff: at once when
+PostgreSQL says a softphone or a user's number changed (migration 0010's triggers notify
+:data:`CHANNEL`; :func:`follow_changes`), and every ``sync_interval`` seconds regardless.
 One object that Asterisk refuses is logged and counted
 (``vipcall_provisioning_failures_total{kind}``) and the round goes on with the others; it
 is pushed again next round. Only Asterisk being unreachable ends a round early.
@@ -13,8 +15,10 @@ is pushed again next round. Only Asterisk being unreachable ends a round early.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +30,16 @@ from vipcall.calls.dialplan import dial_string
 from vipcall.metrics import PROVISIONING_FAILURES
 from vipcall.routing.decisions import Handset
 from vipcall.service.endpoints import SoftphoneStates
+from vipcall.store.listen import Connect, keep_listening, until_lost
 from vipcall.voicemail.mwi import softphone_mailbox
 
 log = logging.getLogger("vipcall.provisioning")
 
 RING_FAMILY = "vipcall-ring"
+#: The channel migration 0010's triggers notify (no payload).
+CHANNEL = "vipcall_provision"
+#: Seconds changes are gathered before a push (a CSV import is many statements).
+GATHER_S = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +206,33 @@ class Provisioner:
                 pass
         if self.states is not None:
             self.states.forget(ep)
+
+
+async def follow_changes(connect: Connect, push: Callable[[], Awaitable[None]]) -> None:
+    """Run ``push`` (a diff round) soon after every notification on :data:`CHANNEL`, and
+    once after each (re)connect of the listening connection (changes made while it was
+    down were not heard). Forever; cancel to stop. A notification that arrives during a
+    round causes another round after it."""
+    changed = asyncio.Event()
+
+    async def serve(conn: Any, lost: asyncio.Event) -> None:
+        changed.set()
+        await until_lost(conn, lost, 30.0)
+
+    async def pusher() -> None:
+        while True:
+            await changed.wait()
+            await asyncio.sleep(GATHER_S)
+            changed.clear()
+            await push()
+
+    worker = asyncio.create_task(pusher(), name="provision-pusher")
+    try:
+        await keep_listening(
+            "provisioning listener", connect, CHANNEL, lambda _payload: changed.set(), serve,
+            log=log,
+        )  # fmt: skip
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker

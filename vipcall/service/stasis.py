@@ -296,6 +296,15 @@ class StasisApp:
         except Exception as exc:  # noqa: BLE001 - next round
             log.warning("recovering voicemail messages failed (%s); retrying", type(exc).__name__)
 
+    async def provision_changes(self) -> None:
+        """A diff round now (the database said something to push changed); unlike
+        :meth:`provision` it waits for a round in progress, which may have read the
+        database before the change."""
+        if self.provisioner is None:
+            return
+        async with self._provisioning:
+            await self._provision(not self._provisioned_full)
+
     async def keep_in_sync(self, interval: float) -> None:
         """Push changes made by the CLI or the web into Asterisk; repeats a full push that
         failed at connect time."""

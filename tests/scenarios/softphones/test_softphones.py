@@ -3,9 +3,11 @@ registered softphone rings together with the handset, and calls out like the han
 
 from __future__ import annotations
 
-from harness.app import eventually
+from harness.app import AppProcess, eventually
 from harness.party import uri_user
 from tests.support.people import fresh_external
+from vipcall.db.engine import transaction
+from vipcall.directory import remove_softphone
 
 CONTACT_PORT = 5061
 
@@ -72,3 +74,37 @@ async def test_softphone_call_to_a_colleague_rings_the_colleague(vipcall, people
     invite = seen.received("INVITE")[0]
     assert invite.request_user == pekka.mobile
     assert uri_user(invite.header("From")) == liisa.mobile
+
+
+async def test_a_softphone_added_or_removed_on_the_home_page_takes_effect_at_once(
+    app, asterisk, database, people, parties, tmp_path
+) -> None:
+    """The periodic sync is an hour here, so only the database's notification (migration
+    0010) can bring a new softphone to Asterisk, and take a removed one away, in seconds."""
+    app.stop()  # the session's app; the vipcall fixture starts it again for later tests
+    hourly = AppProcess(
+        asterisk, database, tmp_path / "vipcall.log", extra_env={"VIPCALL_SYNC_INTERVAL": "3600"}
+    )
+    hourly.start()
+    try:
+        await eventually(lambda: "provisioned" in hourly.log_tail(400), timeout=15)
+        org = await people.org()
+        liisa = await people.user(org, softphone=True)  # as the home page adds one
+
+        async def registers() -> bool:
+            reg = await parties.softphone_registration(
+                liisa.softphone, liisa.softphone_password, CONTACT_PORT
+            ).run()
+            return reg.ok
+
+        await eventually(registers, timeout=5, interval=0.2)
+
+        async with transaction(people.sessions) as s:
+            assert await remove_softphone(s, liisa.softphone)
+        await eventually(lambda: _not(registers), timeout=5, interval=0.2)
+    finally:
+        hourly.stop()
+
+
+async def _not(check) -> bool:  # type: ignore[no-untyped-def]
+    return not await check()

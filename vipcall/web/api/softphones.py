@@ -2,10 +2,12 @@
 settings and a QR code a softphone app can scan, remove it.
 
 Credentials live in PostgreSQL only. The call app pushes them to Asterisk
-(:mod:`vipcall.service.provisioning`): every ``sync_interval`` seconds (default 30) it
-compares the softphones table with what it pushed last and adds or removes the PJSIP
-objects. So an account added here can register, and one removed here stops working,
-within ``sync_interval`` seconds (``active_within_seconds`` in the answer); no restart.
+(:mod:`vipcall.service.provisioning`): it compares the softphones table with what it pushed
+last and adds or removes the PJSIP objects as soon as PostgreSQL notifies it of a change
+(migration 0010), and every ``sync_interval`` seconds (default 30) regardless. So an account
+added here can register, and one removed here stops working, in about a second; at the
+latest within ``sync_interval`` seconds (``active_within_seconds`` in the answer: the bound
+that holds even if the notification was missed); no restart.
 
 The QR code holds the account as an RFC 3261 SIP URI with the password in its userinfo,
 ``sip:<username>:<password>@<host>:<port>;transport=udp``: vendor-neutral (there is no
@@ -51,7 +53,8 @@ class SipSettingsOut(SoftphoneOut):
     provisioning_uri: str = Field(description="what the QR code holds")
     qr_url: str
     active_within_seconds: float = Field(
-        description="the account works in Asterisk (and stops, once removed) within this time"
+        description="the account works in Asterisk (and stops, once removed) within this"
+        " time at the latest (usually about a second)"
     )
 
 
