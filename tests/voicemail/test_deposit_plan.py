@@ -13,7 +13,7 @@ from vipcall.routing.decisions import Presentation
 from vipcall.routing.rules import ABSENCE_NOTICE, ANONYMOUS, LANDLINE_RED
 from vipcall.routing.snapshot import NewCall, Organization, Subscriber, Trunk
 from vipcall.store.mailbox import MailboxProfile
-from vipcall.voicemail.deposit import plan_greeting, shown_caller_id
+from vipcall.voicemail.deposit import full_mailbox, plan_greeting, shown_caller_id
 from vipcall.voicemail.limits import MailboxLimits
 
 URL = "http://127.0.0.1:9108"
@@ -101,6 +101,19 @@ def test_after_the_absence_notice_only_leave_a_message() -> None:
     p = plan(everything, AT_LUNCH, ABSENCE_NOTICE)
     assert p.media == [sound("voicemail-leave-message", "fi")]
     assert not p.offers_keys
+
+
+def test_a_full_mailbox_says_so_and_still_offers_the_greetings_keys() -> None:
+    keys = replace(PROFILE, key1_target="+358501234000", offer_bypass=True, greeting_version=1)
+    full = full_mailbox(plan(keys, AT_LUNCH, LANDLINE_RED), "fi")
+    assert full.media == [
+        sound("voicemail-mailbox-full", "fi"),
+        sound("voicemail-press-1-other-number", "fi"),
+        sound("voicemail-press-2-reach", "fi"),
+    ]
+    assert full.key1 == "+358501234000" and full.key2
+    none = full_mailbox(plan(), "fi")
+    assert none.media == [sound("voicemail-mailbox-full", "fi")] and not none.offers_keys
 
 
 def test_message_length_is_the_organisations_within_the_services_limit() -> None:

@@ -3,7 +3,8 @@
 1. One read of the mailbox (:mod:`vipcall.store.mailbox`): settings, recordings, the
    organisation's limits and time zone, the message count. A red-landline call also notes
    the stopped call (repeat callers break through later).
-2. A full mailbox says so and takes no message (cause 16).
+2. A full mailbox says so and takes no message; the keys the greeting would offer are
+   still offered (then cause 16).
 3. The greeting (:mod:`vipcall.voicemail.greeting`): the user's own, else name/number +
    default, with the activity and its end time while red when the user wants them, and the
    keys the user offers. After the absence notice only "leave a message after the tone".
@@ -50,7 +51,7 @@ from vipcall.routing.rules import (
 )
 from vipcall.routing.snapshot import NewCall, Subscriber, Trunk
 from vipcall.store.mailbox import MailboxProfile
-from vipcall.voicemail.greeting import GreetingFacts, greeting
+from vipcall.voicemail.greeting import GreetingFacts, greeting, key_prompts
 from vipcall.voicemail.limits import MailboxSlots, is_a_message
 from vipcall.voicemail.naming import parse_recording_name, recording_name
 
@@ -82,6 +83,8 @@ class Greeting:
     """Key 2 rings the user past the rule that sent the call here."""
     max_seconds: int = 180
     """Longest message."""
+    keys: tuple[str, ...] = ()
+    """The prompts that offer the keys (the end of ``media``)."""
 
     @property
     def offers_keys(self) -> bool:
@@ -129,7 +132,15 @@ def plan_greeting(
         offer_key_2=key2,
     )
     media = greeting(facts, now, time_zone(profile.time_zone), lang)
-    return Greeting(media, key1, key2, max_seconds)
+    return Greeting(media, key1, key2, max_seconds, tuple(key_prompts(facts, lang)))
+
+
+def full_mailbox(plan: Greeting, lang: str) -> Greeting:
+    """A full mailbox says so and takes no message, but offers the keys the greeting would
+    (a caller who cannot leave a message may still reach the work number or the user)."""
+    return Greeting(
+        [sound("voicemail-mailbox-full", lang), *plan.keys], plan.key1, plan.key2, 0, plan.keys
+    )
 
 
 def _recording(
@@ -164,9 +175,16 @@ async def deposit(ch: CallChannel, ctx: CallContext, routed: Routed) -> str:
         held = LEAVING.held[user_id]
         ch.log.info("mailbox of user %s is full (%d messages): no message taken (%d more "
                     "being left now)", user_id, profile.messages, held)  # fmt: skip
+        lang = profile.language
+        would = plan_greeting(profile, user, reason, call.dialled, ctx.media_url,
+                              datetime.now(UTC), ctx.max_message_seconds)  # fmt: skip
+        plan = full_mailbox(would, lang)
         if not ch.answered:
             await ch.answer()
-        await ch.play([sound("voicemail-mailbox-full", profile.language)])
+        key = await ch.prompt_digit(plan.media, KEY_GRACE if plan.offers_keys else 0.0)
+        taken = await _take_key(ch, ctx, routed, plan, user, key, lang)
+        if taken is not None:
+            return f"{taken}_full"
         await ch.hangup(Cause.NORMAL)
         return "voicemail_full"
     try:
@@ -201,6 +219,28 @@ async def _greet_and_record(
                              datetime.now(UTC), ctx.max_message_seconds)  # fmt: skip
     ch.log.info("greeting for user %s (%s): %s", user_id, reason, " ".join(plan.media))
     key = await ch.prompt_digit(plan.media, KEY_GRACE if plan.offers_keys else 0.0)
+    taken = await _take_key(ch, ctx, routed, plan, user, key, lang)
+    if taken is not None:
+        return taken
+    await ch.play([sound("beep", lang)])
+    await record_message(ch, ctx, user_id, call.caller, call.dialled, lang, plan.max_seconds)
+    return "voicemail"
+
+
+async def _take_key(
+    ch: CallChannel,
+    ctx: CallContext,
+    routed: Routed,
+    plan: Greeting,
+    user: Subscriber | None,
+    key: str | None,
+    lang: str,
+) -> str | None:
+    """Key 1 connects to the work number, key 2 rings the user past the rule that sent the
+    call here, when offered; the outcome label, or ``None`` for any other key or none."""
+    decision = routed.decision
+    assert isinstance(decision, Voicemail)
+    user_id, call = decision.user_id, routed.call
     caller_id = shown_caller_id(call, routed.party, user_id)
     if key == "1" and plan.key1 is not None:
         ch.log.info("key 1: connecting to %s", plan.key1)
@@ -213,9 +253,7 @@ async def _greet_and_record(
         ring = ring_user(reachable_only(user, ctx.softphone_reachable), ctx.policy, caller_id)
         await ch.hand_off(ring, call.dialled)
         return "voicemail_key2"
-    await ch.play([sound("beep", lang)])
-    await record_message(ch, ctx, user_id, call.caller, call.dialled, lang, plan.max_seconds)
-    return "voicemail"
+    return None
 
 
 async def _profile(ch: CallChannel, ctx: CallContext, user_id: int) -> MailboxProfile | None:

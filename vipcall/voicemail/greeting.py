@@ -82,6 +82,13 @@ def greeting(facts: GreetingFacts, now: datetime, tz: ZoneInfo, lang: str) -> li
     else:
         out = [*subject(facts, lg), sound("voicemail-cannot-answer", lg)]
         out.append(sound("voicemail-leave-message", lg))
+    return out + key_prompts(facts, lg)
+
+
+def key_prompts(facts: GreetingFacts, lang: str) -> list[str]:
+    """ "press 1 …", "press 2 …" for the keys offered (the greeting's last words)."""
+    lg = resolve_lang(lang)
+    out = []
     if facts.offer_key_1:
         out.append(sound("voicemail-press-1-other-number", lg))
     if facts.offer_key_2:

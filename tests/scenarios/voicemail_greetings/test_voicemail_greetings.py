@@ -1,6 +1,6 @@
 """A call routing sends to voicemail, through real Asterisk: the greeting tells the activity
-and its end time, keys 1 and 2 connect elsewhere, a full mailbox takes no message, and a
-recording under a second is no message."""
+and its end time, keys 1 and 2 connect elsewhere, a full mailbox takes no message (its keys
+still work), and a recording under a second is no message."""
 
 from __future__ import annotations
 
@@ -192,6 +192,37 @@ async def test_a_full_mailbox_says_so_and_takes_no_message(
     assert [m["caller_number"] for m in messages] == ["+358501110001"]
     log = vipcall.log_path.read_text(errors="replace")
     assert f"mailbox of user {maija.id} is full (1 messages)" in log
+
+
+async def test_a_full_mailbox_still_offers_key_2_which_rings_the_user(
+    vipcall, people, parties, database, capsys
+) -> None:
+    from tests.support.cli import Cli
+
+    maija = await red_landline_user(people, offer_bypass=True)
+    assert maija.landline is not None
+    domain = await _domain_of(database, maija.id)
+    await Cli(database, capsys).ok("org", "set-voicemail-limits", domain, "--max-messages", "1")
+    pool = await asyncpg.create_pool(asyncpg_dsn(database), min_size=1, max_size=1)
+    try:
+        store = DbCallStore(pool, people.engine)
+        await store.save_message(maija.id, "+358501110001", maija.landline, tone(2.0), 2000)
+    finally:
+        await pool.close()
+    handset = await parties.handset().start()
+
+    call = await parties.external_caller(
+        "+358501110210", maija.landline, KEY_THEN_HANG_UP, digit="2", wait="2000", hold="4000"
+    ).run()
+    phone = await handset.wait()
+
+    assert call.ok, call.log
+    assert phone.ok, phone.log
+    assert [i.request_user for i in phone.received("INVITE")] == [maija.mobile], phone.log
+    assert len(await messages_of(database, maija.id)) == 1, "still only the one message"
+    log = vipcall.log_path.read_text(errors="replace")
+    assert f"mailbox of user {maija.id} is full (1 messages)" in log
+    assert f"key 2: ringing user {maija.id}" in log
 
 
 async def test_two_callers_at_once_to_a_mailbox_one_short_of_full_leave_one_message(
