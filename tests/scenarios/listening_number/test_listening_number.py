@@ -295,6 +295,31 @@ async def test_a_message_marked_heard_on_the_home_page_updates_the_softphone(
     assert (await flags(people, [message]))[message]["heard"]
 
 
+async def test_after_an_asterisk_restart_the_softphone_is_told_of_the_message_again(
+    vipcall, asterisk, people, parties
+) -> None:
+    """Asterisk keeps the mailbox states it publishes in memory only. After it restarts, the
+    app's reconnect pushes the softphones again and republishes every mailbox with messages
+    (one query), so a softphone that subscribes then still hears of the new message."""
+    org = await people.org()
+    maija = await people.user(org, softphone=True)
+    await registered(parties, maija)
+    await seed_messages(people, maija.id, [fresh_external()])  # the app publishes 1/0
+    await asyncio.sleep(1.0)
+
+    await asyncio.to_thread(asterisk.stop)
+    await asyncio.to_thread(asterisk.start)
+    await asyncio.to_thread(vipcall.wait_healthy, 20.0)
+    await registered(parties, maija)  # the app pushed the softphone to the new Asterisk
+    softphone = await mwi_subscriber(parties, maija, "uac_subscribe_mwi.xml", timeout=15.0)
+
+    told = await softphone.wait()
+    assert told.ok, told.log
+    notifies = told.received("NOTIFY")
+    assert re.search(r"Messages-Waiting: *yes", notifies[-1].body), notifies[-1].body
+    assert "Voice-Message: 1/0" in notifies[-1].body
+
+
 async def test_diverted_call_for_no_users_number_is_refused(vipcall, people, parties) -> None:
     call = await parties.external_caller(
         fresh_external(), VOICEMAIL_NUMBER, "uac_diverted_until_bye.xml",
