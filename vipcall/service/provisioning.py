@@ -56,7 +56,12 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
     return {
         "auth": {"auth_type": "userpass", "username": ep, "password": account.password},
         "aor": {
-            "max_contacts": "5",
+            # One account, one device (each device gets its own account on the home page):
+            # a new registration replaces the old binding, so a softphone that registers
+            # again from a new address (NAT rebinding, restart) is rung there at once.
+            # PJSIP/<endpoint> rings only an AOR's first contact: a stale one kept beside
+            # it would take every call until it expired.
+            "max_contacts": "1",
             "remove_existing": "yes",
             "qualify_frequency": "0",
             # Message waiting indicator (vipcall.voicemail.mwi) for softphones that

@@ -11,7 +11,7 @@ from pathlib import Path
 from harness.app import eventually
 from harness.dtmf import write_pcap
 from harness.party import SippResult
-from tests.scenarios.conftest import MOBILE_CORE
+from tests.scenarios.conftest import MOBILE_CORE, SOFTPHONES
 from tests.support.people import Person, fresh_external, messages_of
 from tests.support.voicemail import default_greeting_seconds
 
@@ -100,6 +100,45 @@ async def test_transfer_to_an_external_number_goes_out_to_the_pstn(
     assert seen.ok and out.ok, (seen.log, out.log)
     assert invites_for(out) == [target], vipcall.log_tail()
     assert byes(seen) == 1  # Maija's leg ended at the transfer
+    assert byes(out) == 1  # the far end was with the caller until the caller hung up
+
+
+async def test_the_user_answering_on_the_softphone_transfers_too(
+    vipcall, people, parties, tmp_path
+) -> None:
+    """The sequence works on whichever of the user's phones answered: here the softphone
+    (its leg gets the same pre-dial handler as the handset's), while the handset only rang."""
+    org = await people.org()
+    maija = await people.user(org, softphone=True)
+    assert maija.softphone is not None and maija.softphone_password is not None
+    port = 5066
+
+    async def registered() -> bool:
+        reg = await parties.softphone_registration(
+            maija.softphone, maija.softphone_password, port
+        ).run()
+        return bool(reg.ok)
+
+    await eventually(registered, timeout=10, interval=0.3)
+    target = fresh_external()
+    softphone = await parties._sipp(
+        scenario="uas_answer_keys.xml", ip=SOFTPHONES, port=port, timeout=60,
+        keys={"ring": "300", "wait": str(KEYS_AFTER_MS), "keyed": maija.softphone,
+              "pcap": str(keys_pcap(tmp_path, f"1{national(target)}#"))},
+    ).start()  # fmt: skip
+    phone = await parties.handset("uas_ring.xml").start()
+    far_end = await parties.pstn_far_end().start()
+
+    call = await parties.external_caller(fresh_external(), maija.mobile, hold="12000").run()
+    on_softphone = await softphone.wait()
+    on_handset = await phone.wait()
+    out = await far_end.wait()
+
+    assert call.ok, call.log
+    assert on_softphone.ok and out.ok, (on_softphone.log, out.log)
+    assert invites_for(out) == [target], vipcall.log_tail()
+    assert byes(on_softphone) == 1  # the softphone's leg ended at the transfer
+    assert on_handset.received("CANCEL"), "the handset stopped ringing when the softphone answered"
     assert byes(out) == 1  # the far end was with the caller until the caller hung up
 
 

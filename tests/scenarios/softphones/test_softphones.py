@@ -10,6 +10,7 @@ from vipcall.db.engine import transaction
 from vipcall.directory import remove_softphone
 
 CONTACT_PORT = 5061
+MOVED_PORT = 5067
 
 
 async def registered(parties, person) -> None:
@@ -108,3 +109,28 @@ async def test_a_softphone_added_or_removed_on_the_home_page_takes_effect_at_onc
 
 async def _not(check) -> bool:  # type: ignore[no-untyped-def]
     return not await check()
+
+
+async def test_a_softphone_registering_again_from_a_new_address_is_rung_there(
+    vipcall, people, parties
+) -> None:
+    """One device per account: a new registration replaces the old binding (a softphone
+    after a NAT rebinding or a restart), so the call reaches it at once, not the address it
+    left, which would otherwise keep every call until it expired."""
+    org = await people.org()
+    liisa = await people.user(org, softphone=True)
+    await registered(parties, liisa)  # from CONTACT_PORT
+    assert (
+        await parties.softphone_registration(
+            liisa.softphone, liisa.softphone_password, MOVED_PORT
+        ).run()
+    ).ok
+    handset = await parties.handset("uas_ring.xml").start()
+    softphone = await parties.softphone(MOVED_PORT).start()
+
+    call = await parties.external_caller(fresh_external(), liisa.mobile).run()
+    on_softphone = await softphone.wait()
+    await handset.wait()
+
+    assert call.ok, call.log
+    assert on_softphone.ok and on_softphone.received("BYE"), "the softphone answered there"
