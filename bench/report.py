@@ -59,10 +59,10 @@ class Report:
                 + ", ".join(str(r) for r in a.feature_rates)
                 + f" calls/s, {a.duration:g} s each; each call from a different random user's "
                 "mobile via the mobile trunk (127.0.0.3, own port), codes 983n (n=1..8) and "
-                "984n (n=1..5) alternately; the app stores (directory service, one PostgreSQL "
-                "transaction), then answers (200 OK) and hands the call to the dialplan, which "
-                "plays the confirmation prompt and hangs up ([vipcall-say]); the caller answers "
-                "the BYE.  "
+                "984n (n=1..5) alternately; the app stores (the directory service's one "
+                "statement, one round trip on the call path's pool), then hands the call to "
+                "the dialplan, which answers (200 OK), plays the confirmation prompt and hangs "
+                "up ([vipcall-say]); the caller answers the BYE.  "
             )
         lines.append(
             f"Idle (no calls, {5} s): app {self.idle[0]:.1f} % of a core, Asterisk "
@@ -142,8 +142,9 @@ class Report:
         lines = [
             "### feature path (feature codes 983n/984n from the user's handset)",
             "",
-            "Flow per call: store (PostgreSQL transaction) → answer (200 OK) → the dialplan "
-            "plays the confirmation prompt and hangs up ([vipcall-say]). INVITE→200 is "
+            "Flow per call: store (one PostgreSQL statement) → continue to the dialplan, "
+            "which answers (200 OK), plays the confirmation prompt and hangs up "
+            "([vipcall-say]). INVITE→200 is "
             "therefore the time until the prompt is started; INVITE→first RTP is when its "
             "first packet reached the caller "
             "(capture: the first RTP packet from the port Asterisk's 200 OK announced). "
