@@ -124,8 +124,13 @@ async def serve(settings: Settings) -> None:
     writer = asyncio.create_task(records.run())
     listener = asyncio.create_task(cache.run()) if cache is not None else None
     mailbox_listener = asyncio.create_task(mailboxes.run())
+
+    async def push_changes() -> None:
+        if stream.connected.is_set():  # else the next connect pushes everything anyway
+            await app.provision_changes()
+
     provision_follower = asyncio.create_task(
-        follow_changes(lambda: asyncpg.connect(dsn, timeout=5), app.provision_changes)
+        follow_changes(lambda: asyncpg.connect(dsn, timeout=5), push_changes)
     )
     try:
         await stop.wait()
