@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.app import eventually
 from harness.party import Sipp
 
 
@@ -77,6 +78,24 @@ class SippParties:
             remote=self.remote, auth=(endpoint, password),
             keys={"from": endpoint, "contact_port": str(contact_port)},
         )  # fmt: skip
+
+    async def softphone_registers(self, endpoint: str, password: str, contact_port: int) -> bool:
+        """One REGISTER (with its digest round) from ``contact_port``: accepted?"""
+        return bool((await self.softphone_registration(endpoint, password, contact_port).run()).ok)
+
+    async def softphone_registered(
+        self,
+        endpoint: str,
+        password: str,
+        contact_port: int,
+        *,
+        timeout: float = 10.0,
+        interval: float = 0.3,
+    ) -> None:
+        """Register, retried until Asterisk has the endpoint (the app pushes it)."""
+        await eventually(
+            lambda: self.softphone_registers(endpoint, password, contact_port), timeout, interval
+        )
 
     def softphone(
         self, contact_port: int, scenario: str = "uas_answer.xml", ring_ms: int = 300

@@ -217,14 +217,7 @@ async def test_three_wrong_pins_hang_up_logged_and_counted(
 
 async def registered(parties, person) -> None:  # type: ignore[no-untyped-def]
     """The person's softphone registered (retried until Asterisk has its endpoint)."""
-
-    async def once() -> bool:
-        reg = await parties.softphone_registration(
-            person.softphone, person.softphone_password, CONTACT_PORT
-        ).run()
-        return bool(reg.ok)
-
-    await eventually(once, timeout=10, interval=0.3)
+    await parties.softphone_registered(person.softphone, person.softphone_password, CONTACT_PORT)
 
 
 async def mwi_subscriber(parties, person, scenario: str, timeout: float | None = None):  # type: ignore[no-untyped-def]

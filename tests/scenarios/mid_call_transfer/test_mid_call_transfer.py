@@ -113,13 +113,7 @@ async def test_the_user_answering_on_the_softphone_transfers_too(
     assert maija.softphone is not None and maija.softphone_password is not None
     port = 5066
 
-    async def registered() -> bool:
-        reg = await parties.softphone_registration(
-            maija.softphone, maija.softphone_password, port
-        ).run()
-        return bool(reg.ok)
-
-    await eventually(registered, timeout=10, interval=0.3)
+    await parties.softphone_registered(maija.softphone, maija.softphone_password, port)
     target = fresh_external()
     softphone = await parties._sipp(
         scenario="uas_answer_keys.xml", ip=SOFTPHONES, port=port, timeout=60,

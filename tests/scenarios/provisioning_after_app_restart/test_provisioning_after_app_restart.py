@@ -14,10 +14,7 @@ OLD_PORT, NEW_PORT = 5064, 5065
 
 
 async def registers(parties, person, port: int) -> bool:  # type: ignore[no-untyped-def]
-    reg = await parties.softphone_registration(
-        person.softphone, person.softphone_password, port
-    ).run()
-    return reg.ok
+    return await parties.softphone_registers(person.softphone, person.softphone_password, port)
 
 
 def log_since(app: AppProcess, mark: int) -> str:

@@ -14,13 +14,7 @@ MOVED_PORT = 5067
 
 
 async def registered(parties, person) -> None:
-    async def pushed() -> bool:
-        reg = await parties.softphone_registration(
-            person.softphone, person.softphone_password, CONTACT_PORT
-        ).run()
-        return reg.ok
-
-    await eventually(pushed, timeout=10, interval=0.3)
+    await parties.softphone_registered(person.softphone, person.softphone_password, CONTACT_PORT)
 
 
 async def test_call_rings_handset_and_softphone_and_the_first_to_answer_wins(
@@ -93,10 +87,9 @@ async def test_a_softphone_added_or_removed_on_the_home_page_takes_effect_at_onc
         liisa = await people.user(org, softphone=True)  # as the home page adds one
 
         async def registers() -> bool:
-            reg = await parties.softphone_registration(
+            return await parties.softphone_registers(
                 liisa.softphone, liisa.softphone_password, CONTACT_PORT
-            ).run()
-            return reg.ok
+            )
 
         await eventually(registers, timeout=5, interval=0.2)
 
@@ -120,11 +113,7 @@ async def test_a_softphone_registering_again_from_a_new_address_is_rung_there(
     org = await people.org()
     liisa = await people.user(org, softphone=True)
     await registered(parties, liisa)  # from CONTACT_PORT
-    assert (
-        await parties.softphone_registration(
-            liisa.softphone, liisa.softphone_password, MOVED_PORT
-        ).run()
-    ).ok
+    assert await parties.softphone_registers(liisa.softphone, liisa.softphone_password, MOVED_PORT)
     handset = await parties.handset("uas_ring.xml").start()
     softphone = await parties.softphone(MOVED_PORT).start()
 

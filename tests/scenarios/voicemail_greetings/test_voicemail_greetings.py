@@ -169,18 +169,7 @@ async def test_key_2_rings_the_user_past_the_red_landline(
 async def test_a_full_mailbox_says_so_and_takes_no_message(
     vipcall, people, parties, database, capsys
 ) -> None:
-    from tests.support.cli import Cli
-
-    maija = await red_landline_user(people)
-    assert maija.landline is not None
-    domain = await _domain_of(database, maija.id)
-    await Cli(database, capsys).ok("org", "set-voicemail-limits", domain, "--max-messages", "1")
-    pool = await asyncpg.create_pool(asyncpg_dsn(database), min_size=1, max_size=1)
-    try:
-        store = DbCallStore(pool, people.engine)
-        await store.save_message(maija.id, "+358501110001", maija.landline, tone(2.0), 2000)
-    finally:
-        await pool.close()
+    maija = await one_message_mailbox(people, database, capsys)
 
     call = await parties.external_caller("+358501110208", maija.landline, "uac_until_bye.xml").run()
 
@@ -197,18 +186,7 @@ async def test_a_full_mailbox_says_so_and_takes_no_message(
 async def test_a_full_mailbox_still_offers_key_2_which_rings_the_user(
     vipcall, people, parties, database, capsys
 ) -> None:
-    from tests.support.cli import Cli
-
-    maija = await red_landline_user(people, offer_bypass=True)
-    assert maija.landline is not None
-    domain = await _domain_of(database, maija.id)
-    await Cli(database, capsys).ok("org", "set-voicemail-limits", domain, "--max-messages", "1")
-    pool = await asyncpg.create_pool(asyncpg_dsn(database), min_size=1, max_size=1)
-    try:
-        store = DbCallStore(pool, people.engine)
-        await store.save_message(maija.id, "+358501110001", maija.landline, tone(2.0), 2000)
-    finally:
-        await pool.close()
+    maija = await one_message_mailbox(people, database, capsys, offer_bypass=True)
     handset = await parties.handset().start()
 
     call = await parties.external_caller(
@@ -228,12 +206,7 @@ async def test_a_full_mailbox_still_offers_key_2_which_rings_the_user(
 async def test_two_callers_at_once_to_a_mailbox_one_short_of_full_leave_one_message(
     vipcall, people, parties, database, capsys
 ) -> None:
-    from tests.support.cli import Cli
-
-    maija = await red_landline_user(people)
-    assert maija.landline is not None
-    domain = await _domain_of(database, maija.id)
-    await Cli(database, capsys).ok("org", "set-voicemail-limits", domain, "--max-messages", "1")
+    maija = await one_message_mailbox(people, database, capsys, filled=False)
     greeting = seconds_of(
         ["name", "sound:vipcall/fi/voicemail-cannot-answer",
          "sound:vipcall/fi/voicemail-leave-message", "sound:vipcall/fi/beep"]
@@ -287,6 +260,27 @@ async def test_a_recording_under_a_second_is_no_message(vipcall, people, parties
     ms = await eventually(discarded, timeout=10)
     assert 0 <= ms < 1000
     assert await messages_of(database, maija.id) == []
+
+
+async def one_message_mailbox(  # type: ignore[no-untyped-def]
+    people, database: str, capsys, *, filled: bool = True, **settings: object
+) -> Person:
+    """A red-landline user whose organisation's mailboxes hold one message at most (set by
+    the CLI); ``filled``: that one message is there already."""
+    from tests.support.cli import Cli
+
+    maija = await red_landline_user(people, **settings)
+    assert maija.landline is not None
+    domain = await _domain_of(database, maija.id)
+    await Cli(database, capsys).ok("org", "set-voicemail-limits", domain, "--max-messages", "1")
+    if filled:
+        pool = await asyncpg.create_pool(asyncpg_dsn(database), min_size=1, max_size=1)
+        try:
+            store = DbCallStore(pool, people.engine)
+            await store.save_message(maija.id, "+358501110001", maija.landline, tone(2.0), 2000)
+        finally:
+            await pool.close()
+    return maija
 
 
 async def _domain_of(database: str, user_id: int) -> str:
