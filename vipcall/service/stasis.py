@@ -279,13 +279,7 @@ class StasisApp:
             await self._provision(full)
 
     async def _provision(self, full: bool) -> None:
-        assert self.provisioner is not None
-        timeout = FULL_PROVISION_TIMEOUT if full else PROVISION_TIMEOUT
-        try:
-            await asyncio.wait_for(self.provisioner.sync(full=full), timeout)
-            self._provisioned_full = self._provisioned_full or full
-        except Exception as exc:  # noqa: BLE001 - DB or Asterisk away: next round
-            log.warning("provisioning Asterisk failed (%s); retrying", type(exc).__name__ or exc)
+        await self._push(full)
         try:
             recovered = await asyncio.wait_for(
                 recover_messages(self.recordings, self.ctx.store, self.calls.keys()),
@@ -296,14 +290,25 @@ class StasisApp:
         except Exception as exc:  # noqa: BLE001 - next round
             log.warning("recovering voicemail messages failed (%s); retrying", type(exc).__name__)
 
+    async def _push(self, full: bool) -> None:
+        """Push numbers and softphones (a diff, or everything when ``full``)."""
+        assert self.provisioner is not None
+        timeout = FULL_PROVISION_TIMEOUT if full else PROVISION_TIMEOUT
+        try:
+            await asyncio.wait_for(self.provisioner.sync(full=full), timeout)
+            self._provisioned_full = self._provisioned_full or full
+        except Exception as exc:  # noqa: BLE001 - DB or Asterisk away: next round
+            log.warning("provisioning Asterisk failed (%s); retrying", type(exc).__name__ or exc)
+
     async def provision_changes(self) -> None:
-        """A diff round now (the database said something to push changed); unlike
+        """Push now (the database said a softphone or a number changed); unlike
         :meth:`provision` it waits for a round in progress, which may have read the
-        database before the change."""
+        database before the change, and leaves the voicemail recovery to the periodic
+        rounds (nothing a softphone change does leaves recordings behind)."""
         if self.provisioner is None:
             return
         async with self._provisioning:
-            await self._provision(not self._provisioned_full)
+            await self._push(not self._provisioned_full)
 
     async def keep_in_sync(self, interval: float) -> None:
         """Push changes made by the CLI or the web into Asterisk; repeats a full push that
