@@ -43,6 +43,9 @@ class Settings:
     # Route from the users' state held in the app's memory, kept fresh by LISTEN/NOTIFY
     # (vipcall.store.routing_cache); false: every call reads PostgreSQL.
     routing_cache: bool = True
+    # Write the caller-independent rings into Asterisk (vipcall.service.direct), so those
+    # calls ring without a Stasis round trip; needs routing_cache.
+    direct_routes: bool = True
 
     # ARI
     ari_url: str = "http://127.0.0.1:8088/ari"

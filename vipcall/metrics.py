@@ -53,3 +53,11 @@ ROUTING_STALE_READS = Counter(
     "vipcall_routing_stale_reads",
     "Calls routed from the remembered state because the database did not answer",
 )
+DIRECT_ROUTES = Gauge(
+    "vipcall_direct_routes",
+    "Numbers whose calls Asterisk rings without asking the app (vipcall.service.direct)",
+)
+DIRECT_CALLS = Counter(
+    "vipcall_direct_calls",
+    "Calls that took a direct route, as their end-of-call reports say",
+)

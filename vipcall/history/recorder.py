@@ -35,6 +35,7 @@ from vipcall.history.rules import (
     route_after_ringing,
     route_of,
 )
+from vipcall.metrics import DIRECT_CALLS
 from vipcall.routing.decisions import Ring, ServiceNumberCall
 
 log = logging.getLogger("vipcall.history")
@@ -187,6 +188,8 @@ def end_reported(recorder: CallRecords, query: dict[str, str]) -> bool:
     channel = query.get("id", "")
     if not channel:
         return False
+    if query.get("via") == "direct":  # rung from a direct route (vipcall.service.direct)
+        DIRECT_CALLS.inc()
     recorder.note(
         end_from_report(
             channel,

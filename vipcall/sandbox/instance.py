@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vipcall.routing import direct
 from vipcall.sandbox.chroot import chroot_argv, default_root, prepare_chroot
 from vipcall.sandbox.templates import render_dir
 
@@ -132,6 +133,8 @@ class Instance:
             "ring_timeout": self.ring_timeout,
             "country_code": self.country_code,
             "country_code_len": len(self.country_code),
+            "direct_caller_pattern": direct.CALLER_ID_PATTERN,
+            "direct_name_pattern": direct.NAME_PATTERN,
             "etc_dir": inner / "etc",
             "run_dir": inner / "run",
             "spool_dir": inner / "spool",

@@ -24,6 +24,7 @@ from vipcall.metrics import ARI_CONNECTED
 from vipcall.notices.worker import NoticeWorker, settings_problem
 from vipcall.numbers import normalize
 from vipcall.routing.rules import Policy
+from vipcall.service.direct import DirectRoutes
 from vipcall.service.http import http_app
 from vipcall.service.logs import configure_logging
 from vipcall.service.provisioning import Provisioner, follow_changes
@@ -78,6 +79,12 @@ async def serve(settings: Settings) -> None:
         store = DbCallStore(pool, engine)
     ctx = replace(call_context(settings, store), records=records)
     app = StasisApp(ari, ctx, Provisioner(ari, engine))
+    direct: DirectRoutes | None = None
+    if cache is not None and isinstance(store, CachedCallStore) and settings.direct_routes:
+        # caller-independent rings written into Asterisk: no Stasis round trip for them
+        direct = DirectRoutes(ari, cache, ctx.policy)
+        store.guard = direct
+        app.direct = direct
     # The dialplan's end-of-call reports: a plain listener of their own, not aiohttp's.
     reports = await serve_reports(
         lambda query: history.end_reported(records, query), settings.http_host, 0
@@ -123,6 +130,7 @@ async def serve(settings: Settings) -> None:
     expiry = asyncio.create_task(expire_periodically(pool))  # old voicemail messages
     writer = asyncio.create_task(records.run())
     listener = asyncio.create_task(cache.run()) if cache is not None else None
+    direct_writer = asyncio.create_task(direct.run()) if direct is not None else None
     mailbox_listener = asyncio.create_task(mailboxes.run())
 
     async def push_changes() -> None:
@@ -142,6 +150,8 @@ async def serve(settings: Settings) -> None:
         writer.cancel()
         if listener is not None:
             listener.cancel()
+        if direct_writer is not None:
+            direct_writer.cancel()
         mailbox_listener.cancel()
         provision_follower.cancel()
         await records.close()

@@ -23,6 +23,7 @@ from vipcall.calls.recordings import StoredRecordings
 from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, FAIL_OPEN, RECONCILED
 from vipcall.routing.decisions import Cause
 from vipcall.service import dispatch
+from vipcall.service.direct import DirectRoutes
 from vipcall.service.endpoints import ENDPOINT_EVENTS, SoftphoneStates
 from vipcall.service.provisioning import Provisioner
 from vipcall.servicenumbers import flow as servicenumbers
@@ -86,6 +87,9 @@ class StasisApp:
         #: (:func:`vipcall.store.mailbox_notify.mailbox_states`): republished after every
         #: connect (:meth:`republish_mwi`); ``None``: not republished.
         self.mailbox_states: Callable[[], Awaitable[list[tuple[int, int, int]]]] | None = None
+        #: This node's direct routes (:mod:`vipcall.service.direct`), rewritten after every
+        #: connect; ``None``: every call comes to the app.
+        self.direct: DirectRoutes | None = None
 
     # -- events (sync, on the loop: must stay cheap) -----------------------------------
 
@@ -189,6 +193,8 @@ class StasisApp:
         channels that stayed in Stasis while we were away, so take them over or end them."""
         ARI_CONNECTED.set(1)
         self._provisioned_full = False
+        if self.direct is not None:
+            self.direct.connect()  # a new token and everything written again
         mwi.forget(self.ari)  # Asterisk may have restarted: every mailbox state is published again
         try:
             await self.ari.set_event_filter(disallowed=UNUSED_EVENTS)

@@ -34,11 +34,12 @@ facts read from the database (:func:`vipcall.store.calls.subscriber_at`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -109,6 +110,16 @@ class _Entry:
 _NO_VIP: frozenset[str] = frozenset()
 
 
+class CacheWatcher(Protocol):
+    """Told what the memory re-read (:meth:`RoutingCache.watch`)."""
+
+    def users_changed(self, user_ids: set[int] | None) -> None:
+        """These users were re-read (``None``: everything was loaded)."""
+
+    def cache_down(self) -> None:
+        """The listening connection was lost: the memory may miss changes until reloaded."""
+
+
 class RoutingCache:
     """Every user's routing facts, indexed by number and softphone; see the module doc."""
 
@@ -140,6 +151,11 @@ class RoutingCache:
         self.applied = 0
         """Notifications applied so far (tests and the bench read it)."""
         self.load_seconds = 0.0
+        self._watchers: list[CacheWatcher] = []
+
+    def watch(self, watcher: CacheWatcher) -> None:
+        """Tell ``watcher`` of every load and re-read, and of a lost connection."""
+        self._watchers.append(watcher)
 
     # -- reading (the call path: memory only) ----------------------------------------
 
@@ -335,6 +351,8 @@ class RoutingCache:
         self.loaded = True
         ROUTING_USERS.set(len(self.users))
         self.load_seconds = time.perf_counter() - started
+        for w in self._watchers:
+            w.users_changed(None)
         log.info("routing cache: %d users loaded in %.2f s", len(self.users), self.load_seconds)
 
     async def apply_pending(self, conn: asyncpg.Connection) -> None:
@@ -362,6 +380,7 @@ class RoutingCache:
             orgs, self._pending_orgs = self._pending_orgs, set()
             groups, self._pending_groups = self._pending_groups, set()
             numbers, self._pending_numbers = self._pending_numbers, False
+            found: list[tuple[UserFacts, frozenset[str]]] = []
             try:
                 if users or orgs or groups:
                     ROUTING_REREADS.inc()
@@ -389,6 +408,10 @@ class RoutingCache:
                 mark = self._dirty.get(uid)
                 if mark is not None and mark <= generation:
                     del self._dirty[uid]
+            if self._watchers and (users or orgs or groups):
+                reread = users | {f.id for f, _ in found}
+                for w in self._watchers:
+                    w.users_changed(reread)
 
     def prune_stopped(self, now: datetime) -> None:
         since = now - STOPPED_KEPT
@@ -410,6 +433,8 @@ class RoutingCache:
     def _down(self) -> None:
         self.listening = False
         ROUTING_FRESH.set(0)
+        for w in self._watchers:
+            w.cache_down()
 
     async def _serve(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
         """One listening connection (LISTENing already): load, then apply notifications
@@ -479,6 +504,16 @@ class RoutingCache:
         return False
 
 
+class WriteGuard(Protocol):
+    """Told of a routing write this node makes, around it (:class:`CachedCallStore`)."""
+
+    async def withdraw(self, user_id: int) -> None:
+        """Before the write."""
+
+    def release(self, user_id: int) -> None:
+        """After the write and the memory's mark (also when the write failed)."""
+
+
 class CachedCallStore(DbCallStore):
     """:class:`DbCallStore` whose routing reads come from a :class:`RoutingCache` while it
     is fresh; from the database while it is not, and from the remembered state when the
@@ -493,6 +528,8 @@ class CachedCallStore(DbCallStore):
         self.db_timeout = db_timeout
         self.stale_reads = 0
         """Calls routed from the remembered state because the database did not answer."""
+        self.guard: WriteGuard | None = None
+        """The direct routes (:mod:`vipcall.service.direct`), told of routing writes."""
 
     async def parties(
         self, caller: str | None, softphone: str | None, dialled: str | None
@@ -544,17 +581,32 @@ class CachedCallStore(DbCallStore):
             )
 
     async def note_stopped_call(self, user_id: int, caller: str) -> None:
+        # caller facts: no direct route depends on them (vipcall.routing.direct)
         await super().note_stopped_call(user_id, caller)
         self.cache.touch(user_id)
 
     async def set_activity(self, user_id: int, activity: int) -> None:
-        await super().set_activity(user_id, activity)
-        self.cache.touch(user_id)
+        async with self._changing(user_id):
+            await super().set_activity(user_id, activity)
 
     async def set_role(self, user_id: int, role: int) -> None:
-        await super().set_role(user_id, role)
-        self.cache.touch(user_id)
+        async with self._changing(user_id):
+            await super().set_role(user_id, role)
 
     async def set_forwarding(self, user_id: int, target: str | None) -> None:
-        await super().set_forwarding(user_id, target)
-        self.cache.touch(user_id)
+        async with self._changing(user_id):
+            await super().set_forwarding(user_id, target)
+
+    @contextlib.asynccontextmanager
+    async def _changing(self, user_id: int) -> AsyncIterator[None]:
+        """Around a write that changes the user's routing: the direct routes withdrawn
+        before it, the memory's mark after it (so the next call reads what was written)."""
+        guard = self.guard
+        if guard is not None:
+            await guard.withdraw(user_id)
+        try:
+            yield
+            self.cache.touch(user_id)
+        finally:
+            if guard is not None:
+                guard.release(user_id)

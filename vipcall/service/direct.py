@@ -1,0 +1,247 @@
+"""Keeps this node's direct routes in Asterisk (AstDB family ``vipcall-direct``) in step
+with the routing memory; which calls may take one is :mod:`vipcall.routing.direct`.
+
+* **What is written.** For every number whose :func:`~vipcall.routing.direct.direct_ring`
+  is a ring, ``vipcall-direct/<E.164>`` = ``token|until|ring spec``; for the others the key
+  is blanked. Only changes are written: after the memory's first load everything, then the
+  users each re-read names (:meth:`RoutingCache.watch`), and the users whose entry reached
+  its ``until``.
+* **The token.** A fresh one is set as the global ``VIP_DIRECT_TOKEN`` at every connect
+  (entries written by an earlier app, for an earlier database or before an Asterisk restart
+  never match). While the memory is not fresh (the listening connection lost: a change
+  might be missed) the global is blanked, and every call goes to the app, which then reads
+  the database; a new token and a full write follow once it is fresh again.
+* **A change this node writes** (a feature code): :meth:`withdraw` blanks the user's
+  entries *before* the write and holds them back until the store marks the user
+  (:meth:`release`); the memory's own mark then holds them until the re-read after the
+  write is applied. So the very next call after a 983 code goes to the app, and a re-read
+  that started before the write cannot put the old entry back. Changes written elsewhere
+  (another node, the web, the CLI) arrive as the memory's notifications do, within
+  milliseconds.
+* **App away.** The entries stay, as the fail-open map does: Asterisk rings those users'
+  handsets as it would by failing open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import secrets
+from datetime import UTC, datetime
+
+from vipcall.ari import AriClient, AriError, AriUnavailable
+from vipcall.calls.dialplan import ring_spec
+from vipcall.metrics import DIRECT_ROUTES
+from vipcall.routing.direct import direct_ring, entry_value, valid_until
+from vipcall.routing.rules import Policy
+from vipcall.store.calls import subscriber_at
+from vipcall.store.routing_cache import RoutingCache
+
+log = logging.getLogger("vipcall.direct")
+
+FAMILY = "vipcall-direct"
+TOKEN_VAR = "VIP_DIRECT_TOKEN"
+#: Users computed between two yields to the event loop (a full round of 100,000 users
+#: must not hold calls up).
+CHUNK = 200
+
+
+class DirectRoutes:
+    """This node's direct routes; see the module doc."""
+
+    def __init__(self, ari: AriClient, cache: RoutingCache, policy: Policy) -> None:
+        self.ari = ari
+        self.cache = cache
+        self.policy = policy
+        self.token = ""
+        """The token of the entries written since the last connect ("" : none valid)."""
+        self.pushed: dict[str, tuple[int, int]] = {}
+        """number -> (user id, hash of the value) as written under :attr:`token`."""
+        self.owned: dict[int, set[str]] = {}
+        self._held: set[int] = set()
+        self._todo: set[int] = set()
+        self._all = False
+        self._expiry: list[tuple[float, int]] = []
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self.connected = False
+        self.rounds = 0
+        cache.watch(self)
+
+    # -- what the memory and the connection tell ----------------------------------------
+
+    def users_changed(self, user_ids: set[int] | None) -> None:
+        """The memory re-read these users (``None``: loaded everything)."""
+        if user_ids is None:
+            self._all = True
+        else:
+            self._todo |= user_ids
+        self._wake.set()
+
+    def cache_down(self) -> None:
+        """The memory stopped listening: no entry may be taken until it is fresh again (the
+        next round blanks the token)."""
+        self._all = True
+        self._wake.set()
+
+    def connect(self) -> None:
+        """ARI (re)connected: Asterisk may have restarted; write everything again."""
+        self.connected = True
+        self.token = ""
+        self._all = True
+        self._wake.set()
+
+    # -- a change this node writes ------------------------------------------------------
+
+    async def withdraw(self, user_id: int) -> None:
+        """Before a write about ``user_id``: blank their entries and hold them back."""
+        self._held.add(user_id)
+        try:
+            for number in list(self.owned.get(user_id, ())):
+                await self._clear(user_id, number)
+        except Exception as exc:  # noqa: BLE001 - then no entry at all may be taken
+            log.warning("direct routes: withdrawing user %d failed (%s)", user_id, exc)
+            self._all = True
+            try:
+                await self._set_token("")
+            except Exception as exc2:  # noqa: BLE001
+                log.error("direct routes: could not switch them off (%s)", exc2)
+
+    def release(self, user_id: int) -> None:
+        """After the write (and the store's mark): compute the user again once re-read."""
+        self._held.discard(user_id)
+        self._todo.add(user_id)
+        self._wake.set()
+
+    # -- the writer -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Write what changed, forever (cancel to stop)."""
+        while True:
+            timeout = None
+            if self._expiry:
+                timeout = max(0.0, self._expiry[0][0] - datetime.now(UTC).timestamp())
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.round()
+            except AriUnavailable:
+                self._all = True  # the next connect writes everything
+            except Exception:  # noqa: BLE001 - next change or connect tries again
+                log.exception("direct routes: round failed")
+                self._all = True
+                await asyncio.sleep(1.0)
+
+    async def round(self) -> None:
+        """One round: the token, then the entries of the users that changed."""
+        if not self.connected:
+            return
+        if not self.cache.fresh:
+            self._all = True
+            if self.token:
+                await self._set_token("")
+            return
+        now = datetime.now(UTC)
+        while self._expiry and self._expiry[0][0] <= now.timestamp():
+            self._todo.add(heapq.heappop(self._expiry)[1])
+        if self._all or not self.token:
+            self._all, self._todo = False, set()
+            self.pushed.clear()
+            self.owned.clear()
+            self._expiry.clear()
+            if not await self._set_token(secrets.token_hex(4)):
+                return
+            users = list(self.cache.users)
+        else:
+            users, self._todo = list(self._todo), set()
+        self.rounds += 1
+        for n, user_id in enumerate(users):
+            if n and n % CHUNK == 0:
+                await asyncio.sleep(0)
+                if not self.token:  # the memory went stale meanwhile
+                    return
+            await self._user(user_id, now)
+        DIRECT_ROUTES.set(len(self.pushed))
+
+    async def _set_token(self, token: str) -> bool:
+        try:
+            await self.ari.set_global_var(TOKEN_VAR, token)
+        except AriUnavailable:
+            raise
+        except AriError as exc:
+            log.warning("direct routes: setting %s failed (%s)", TOKEN_VAR, exc)
+            return False
+        if token or self.token:
+            log.info("direct routes %s", f"on (token {token})" if token else "off")
+        self.token = token
+        return True
+
+    def wanted(self, user_id: int, now: datetime) -> tuple[dict[str, str], datetime | None]:
+        """The user's entries now (number -> value) and when they may change by the clock."""
+        entry = self.cache.users.get(user_id)
+        if entry is None:
+            return {}, None
+        facts = entry.facts
+        user = subscriber_at(facts, now, {})
+        until = valid_until(facts.periods, now)
+        want = {}
+        for number in facts.numbers:
+            ring = direct_ring(user, number, self.policy)
+            if ring is not None:
+                want[number] = entry_value(self.token, until, ring_spec(ring, number))
+        return want, until
+
+    def _stopped(self, user_id: int) -> bool:
+        """No entry may be written for the user now: a write about them is under way (they
+        are computed again once read back), or no entry may be taken at all."""
+        return (
+            user_id in self._held
+            or self.cache.dirty(user_id)
+            or not self.token
+            or not self.cache.fresh
+        )
+
+    async def _user(self, user_id: int, now: datetime) -> None:
+        if self._stopped(user_id):
+            return
+        want, until = self.wanted(user_id, now)
+        for number in self.owned.get(user_id, set()) - want.keys():
+            await self._clear(user_id, number)
+        for number, value in want.items():
+            if self.pushed.get(number) != (user_id, hash(value)):
+                await self._put(user_id, number, value)
+        if until is not None and want:
+            heapq.heappush(self._expiry, (until.timestamp(), user_id))
+
+    async def _put(self, user_id: int, number: str, value: str) -> None:
+        async with self._lock:
+            # checked again under the lock: a withdraw may have begun while we waited
+            if self._stopped(user_id):
+                return
+            try:
+                await self.ari.db_put(FAMILY, number, value)
+            except AriUnavailable:
+                raise
+            except AriError as exc:
+                log.warning("direct route %s not written (%s)", number, exc)
+                self._todo.add(user_id)
+                return
+            old = self.pushed.get(number)
+            if old is not None and old[0] != user_id:
+                self.owned.get(old[0], set()).discard(number)
+            self.pushed[number] = (user_id, hash(value))
+            self.owned.setdefault(user_id, set()).add(number)
+
+    async def _clear(self, user_id: int, number: str) -> None:
+        async with self._lock:
+            owner = self.pushed.get(number)
+            if owner is None or owner[0] != user_id:
+                self.owned.get(user_id, set()).discard(number)
+                return
+            await self.ari.db_clear(FAMILY, number)
+            del self.pushed[number]
+            self.owned[user_id].discard(number)
