@@ -50,15 +50,27 @@ async def update_user(
         number = v.user_number("landline", landline)
         if number is not None:
             if number == user.mobile_number:
-                raise InvalidField("landline", f"{number} is the same as the mobile number")
+                raise InvalidField(
+                    "landline",
+                    f"{number} is the same as the mobile number",
+                    fi=f"{number} on sama kuin matkapuhelinnumero",
+                )
             if number != user.landline_number:
                 taken = await number_owners(s, [number])
                 if number in taken:
-                    raise DuplicateUser("landline", f"{number} already belongs to {taken[number]}")
+                    raise DuplicateUser(
+                        "landline",
+                        f"{number} already belongs to {taken[number]}",
+                        fi=f"{number} kuuluu jo {taken[number].fi}",
+                    )
         changes["landline_number"] = number
     if is_admin is not UNSET:
         if not is_admin and user.id == acting_user_id:
-            raise InvalidField("is_admin", "you cannot take your own admin right away")
+            raise InvalidField(
+                "is_admin",
+                "you cannot take your own admin right away",
+                fi="et voi poistaa omia ylläpitäjän oikeuksiasi",
+            )
         changes["is_admin"] = bool(is_admin)
     for key, value in changes.items():
         setattr(user, key, value)
@@ -70,6 +82,6 @@ async def delete_user(s: AsyncSession, user: User, *, acting_user_id: int | None
     """Delete the user with everything that is theirs (mailbox, messages, softphones,
     contacts, memberships: the database cascades)."""
     if user.id == acting_user_id:
-        raise DirectoryError("you cannot delete yourself", field="id")
+        raise DirectoryError("you cannot delete yourself", fi="et voi poistaa itseäsi", field="id")
     await s.delete(user)
     await s.flush()

@@ -42,7 +42,10 @@ class UnknownContact(DirectoryError):
     def __init__(self, ref: int | str, owner: User | None = None) -> None:
         self.ref = ref
         whose = f" of {owner.username}" if owner is not None else ""
-        super().__init__(f"unknown contact {ref!r}{whose}")
+        whose_fi = f" (käyttäjän {owner.username})" if owner is not None else ""
+        super().__init__(
+            f"unknown contact {ref!r}{whose}", fi=f"tuntematon yhteystieto {ref!r}{whose_fi}"
+        )
 
 
 class DuplicateContact(DirectoryError):
@@ -53,6 +56,7 @@ class DuplicateContact(DirectoryError):
         self.existing = existing
         super().__init__(
             f"{number} is already saved as contact {existing.id} ({existing.name})",
+            fi=f"{number} on jo tallennettu yhteystiedoksi {existing.id} ({existing.name})",
             field="number",
         )
 
@@ -131,7 +135,11 @@ async def edit_contact(
     validated before anything is changed."""
     contact = await get_contact(session, contact_id, owner)
     if name is None and number is None:
-        raise InvalidField("contact", "nothing to change (give a name or a number)")
+        raise InvalidField(
+            "contact",
+            "nothing to change (give a name or a number)",
+            fi="ei mitään muutettavaa (anna nimi tai numero)",
+        )
     clean_name = None if name is None else v.name("name", name)
     e164 = None if number is None else v.phone("number", number)
     if e164 is not None and contact.owner_user_id is not None:
@@ -186,10 +194,16 @@ async def set_colleague_vip(
     owner = await get_user(session, user)
     other = await resolve_user(session, colleague)
     if other.id == owner.id:
-        raise InvalidField("colleague", "a user cannot mark themself VIP")
+        raise InvalidField(
+            "colleague",
+            "a user cannot mark themself VIP",
+            fi="käyttäjä ei voi merkitä itseään VIP-henkilöksi",
+        )
     if other.organization_id != owner.organization_id:
         raise InvalidField(
-            "colleague", f"{other.username} is not in the organisation of {owner.username}"
+            "colleague",
+            f"{other.username} is not in the organisation of {owner.username}",
+            fi=f"{other.username} ei kuulu käyttäjän {owner.username} organisaatioon",
         )
     existing = await session.get(VipColleague, (owner.id, other.id))
     if vip and existing is None:
@@ -296,9 +310,13 @@ async def search_directory(
     org = await get_organization(session, organization)
     text = " ".join(query.split())
     if not text:
-        raise InvalidField("query", "must not be empty")
+        raise InvalidField("query", "must not be empty", fi="hakusana puuttuu")
     if len(text) > MAX_QUERY_LENGTH:
-        raise InvalidField("query", f"is longer than {MAX_QUERY_LENGTH} characters")
+        raise InvalidField(
+            "query",
+            f"is longer than {MAX_QUERY_LENGTH} characters",
+            fi=f"hakusana on pidempi kuin {MAX_QUERY_LENGTH} merkkiä",
+        )
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     conditions: list[ColumnElement[bool]] = [User.display_name.ilike(f"%{escaped}%", escape="\\")]
     if re.fullmatch(r"[0-9 +()./-]+", text):

@@ -66,7 +66,9 @@ def parse_users_csv(text: str) -> list[CsvUserRow]:
     lines = text.splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        raise CsvImportError([InvalidField("header", "the file is empty", row=1)])
+        raise CsvImportError(
+            [InvalidField("header", "the file is empty", fi="tiedosto on tyhjä", row=1)]
+        )
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(lines[first]))
     errors: list[DirectoryError] = []
     rows: list[CsvUserRow] = []
@@ -82,13 +84,21 @@ def parse_users_csv(text: str) -> list[CsvUserRow]:
                 continue
             if len(rows) + len(errors) >= MAX_ROWS:
                 raise CsvImportError(
-                    [InvalidField("file", f"more than {MAX_ROWS} rows", row=row_no)]
+                    [
+                        InvalidField(
+                            "file",
+                            f"more than {MAX_ROWS} rows",
+                            fi=f"enemmän kuin {MAX_ROWS} riviä",
+                            row=row_no,
+                        )
+                    ]
                 )
             if len(record) != len(header):
                 errors.append(
                     InvalidField(
                         "columns",
                         f"expected {len(header)} columns, found {len(record)}",
+                        fi=f"sarakkeita pitäisi olla {len(header)}, mutta niitä on {len(record)}",
                         row=row_no,
                     )
                 )
@@ -108,9 +118,17 @@ def parse_users_csv(text: str) -> list[CsvUserRow]:
                 continue
             rows.append(CsvUserRow(row_no, fields))
     except csv.Error as exc:
-        errors.append(InvalidField("csv", f"malformed CSV: {exc}", row=reader.line_num))
+        errors.append(
+            InvalidField(
+                "csv", f"malformed CSV: {exc}", fi=f"virheellinen CSV: {exc}", row=reader.line_num
+            )
+        )
     if header is None:
-        errors.append(InvalidField("header", "the file has no header line", row=1))
+        errors.append(
+            InvalidField(
+                "header", "the file has no header line", fi="tiedostossa ei ole otsikkoriviä", row=1
+            )
+        )
     errors.extend(_duplicates_within(rows))
     if errors:
         errors.sort(key=lambda e: e.row or 0)
@@ -134,17 +152,34 @@ def _check_header(header: list[str], row_no: int) -> dict[str, int]:
                 InvalidField(
                     "header",
                     f"unknown column {unknown[0]!r} (expected {','.join(COLUMNS)})",
+                    fi=f"tuntematon sarake {unknown[0]!r} (sallitut: {','.join(COLUMNS)})",
                     row=row_no,
                 )
             ]
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise CsvImportError([InvalidField("header", f"missing column {missing[0]!r}", row=row_no)])
+        raise CsvImportError(
+            [
+                InvalidField(
+                    "header",
+                    f"missing column {missing[0]!r}",
+                    fi=f"sarake {missing[0]!r} puuttuu",
+                    row=row_no,
+                )
+            ]
+        )
     repeated = [c for c in header if header.count(c) > 1]
     if repeated:
         raise CsvImportError(
-            [InvalidField("header", f"column {repeated[0]!r} appears twice", row=row_no)]
+            [
+                InvalidField(
+                    "header",
+                    f"column {repeated[0]!r} appears twice",
+                    fi=f"sarake {repeated[0]!r} on kahdesti",
+                    row=row_no,
+                )
+            ]
         )
     return {name: i for i, name in enumerate(header)}
 
@@ -158,7 +193,12 @@ def _duplicates_within(rows: Sequence[CsvUserRow]) -> list[DirectoryError]:
                 continue
             if number in seen:
                 errors.append(
-                    DuplicateUser(field, f"{number} is already on row {seen[number]}", row=item.row)
+                    DuplicateUser(
+                        field,
+                        f"{number} is already on row {seen[number]}",
+                        fi=f"{number} on jo rivillä {seen[number]}",
+                        row=item.row,
+                    )
                 )
             else:
                 seen[number] = item.row
@@ -182,9 +222,17 @@ async def import_users_csv(
         try:
             text = Path(source).read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise InvalidField("file", f"cannot read {str(source)!r}: {exc.strerror}") from None
+            raise InvalidField(
+                "file",
+                f"cannot read {str(source)!r}: {exc.strerror}",
+                fi=f"tiedostoa {str(source)!r} ei voi lukea: {exc.strerror}",
+            ) from None
         except UnicodeDecodeError:
-            raise InvalidField("file", f"{str(source)!r} is not UTF-8 text") from None
+            raise InvalidField(
+                "file",
+                f"{str(source)!r} is not UTF-8 text",
+                fi=f"{str(source)!r} ei ole UTF-8-tekstiä",
+            ) from None
     else:
         text = source
     rows = parse_users_csv(text)
@@ -196,7 +244,10 @@ async def import_users_csv(
             if number is not None and number in taken:
                 errors.append(
                     DuplicateUser(
-                        field, f"{number} already belongs to {taken[number]}", row=item.row
+                        field,
+                        f"{number} already belongs to {taken[number]}",
+                        fi=f"{number} kuuluu jo {taken[number].fi}",
+                        row=item.row,
                     )
                 )
     if errors:
@@ -207,6 +258,12 @@ async def import_users_csv(
         await session.flush()
     except IntegrityError as exc:
         raise CsvImportError(
-            [DuplicateUser("mobile", "a user in the file already exists (concurrent change)")]
+            [
+                DuplicateUser(
+                    "mobile",
+                    "a user in the file already exists (concurrent change)",
+                    fi="tiedoston käyttäjä on jo olemassa (samanaikainen muutos)",
+                )
+            ]
         ) from exc
     return users

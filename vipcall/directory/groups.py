@@ -24,12 +24,16 @@ GROUP_KINDS = (GROUP_KIND_NO_VOICEMAIL, "custom")
 class UnknownGroup(DirectoryError):
     def __init__(self, ref: int | str) -> None:
         self.ref = ref
-        super().__init__(f"unknown group {ref!r}")
+        super().__init__(f"unknown group {ref!r}", fi=f"tuntematon ryhmä {ref!r}")
 
 
 class UnknownGroupMember(DirectoryError):
     def __init__(self, user: User, group: Group) -> None:
-        super().__init__(f"{user.username} is not in the group {group.name!r}", field="user_id")
+        super().__init__(
+            f"{user.username} is not in the group {group.name!r}",
+            fi=f"{user.username} ei ole ryhmässä {group.name!r}",
+            field="user_id",
+        )
 
 
 async def get_group(s: AsyncSession, organization_id: int, group_id: int) -> Group:
@@ -53,18 +57,30 @@ async def create_group(s: AsyncSession, organization_id: int, *, name: str, kind
     name_ = v.name("name", name)
     kind_ = kind.strip().lower().replace("-", "_")
     if kind_ not in GROUP_KINDS:
-        raise InvalidField("kind", f"{kind!r} is not one of {', '.join(GROUP_KINDS)}")
+        raise InvalidField(
+            "kind",
+            f"{kind!r} is not one of {', '.join(GROUP_KINDS)}",
+            fi=f"{kind!r} ei kelpaa (sallitut: {', '.join(GROUP_KINDS)})",
+        )
     taken = await s.scalar(
         select(Group.id).where(Group.organization_id == organization_id, Group.name == name_)
     )
     if taken is not None:
-        raise InvalidField("name", f"there already is a group named {name_!r}")
+        raise InvalidField(
+            "name",
+            f"there already is a group named {name_!r}",
+            fi=f"ryhmä nimeltä {name_!r} on jo olemassa",
+        )
     group = Group(organization_id=organization_id, name=name_, kind=kind_)
     s.add(group)
     try:
         await s.flush()
     except IntegrityError:
-        raise InvalidField("name", f"there already is a group named {name_!r}") from None
+        raise InvalidField(
+            "name",
+            f"there already is a group named {name_!r}",
+            fi=f"ryhmä nimeltä {name_!r} on jo olemassa",
+        ) from None
     return group
 
 
@@ -85,10 +101,18 @@ async def group_members(s: AsyncSession, group: Group) -> Sequence[User]:
 
 async def add_group_member(s: AsyncSession, group: Group, user: User) -> None:
     if user.organization_id != group.organization_id:
-        raise InvalidField("user_id", f"{user.username} is in another organisation")
+        raise InvalidField(
+            "user_id",
+            f"{user.username} is in another organisation",
+            fi=f"{user.username} kuuluu toiseen organisaatioon",
+        )
     already = await s.get(GroupMember, (group.id, user.id))
     if already is not None:
-        raise InvalidField("user_id", f"{user.username} is already in the group {group.name!r}")
+        raise InvalidField(
+            "user_id",
+            f"{user.username} is already in the group {group.name!r}",
+            fi=f"{user.username} on jo ryhmässä {group.name!r}",
+        )
     s.add(GroupMember(group_id=group.id, user_id=user.id))
     await s.flush()
 

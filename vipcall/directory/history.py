@@ -68,7 +68,7 @@ class OrganizationSummary:
 
 def _days(days: int) -> int:
     if not 1 <= days <= MAX_DAYS:
-        raise InvalidField("days", f"must be 1..{MAX_DAYS}")
+        raise InvalidField("days", f"must be 1..{MAX_DAYS}", fi=f"pitää olla 1–{MAX_DAYS}")
     return days
 
 
@@ -100,7 +100,7 @@ async def recent_calls(
     """The user's calls (made or received) of the last ``days`` days, newest first."""
     _days(days)
     if not 1 <= limit <= MAX_CALLS:
-        raise InvalidField("limit", f"must be 1..{MAX_CALLS}")
+        raise InvalidField("limit", f"must be 1..{MAX_CALLS}", fi=f"pitää olla 1–{MAX_CALLS}")
     me = await get_user(session, user)
     since = (now or _now()) - timedelta(days=days)
     caller, callee = aliased(User), aliased(User)

@@ -30,10 +30,18 @@ def parse_local_timestamp(raw: str, *, field: str = "time") -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidField(field, f"{raw!r} is not an ISO 8601 timestamp") from None
+        raise InvalidField(
+            field,
+            f"{raw!r} is not an ISO 8601 timestamp",
+            fi=f"{raw!r} ei ole ISO 8601 -muotoinen aika",
+        ) from None
     if value.tzinfo is not None:
         return value
     local = value.replace(tzinfo=LOCAL_TZ)
     if local.astimezone(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None) != value:
-        raise InvalidField(field, f"{raw!r} does not exist in {LOCAL_TZ.key} (DST change)")
+        raise InvalidField(
+            field,
+            f"{raw!r} does not exist in {LOCAL_TZ.key} (DST change)",
+            fi=f"aikaa {raw!r} ei ole aikavyöhykkeellä {LOCAL_TZ.key} (kesäaikaan siirtyminen)",
+        )
     return local

@@ -25,7 +25,7 @@ class UnknownMessage(DirectoryError):
 
     def __init__(self, ref: int | str) -> None:
         self.ref = ref
-        super().__init__(f"unknown message {ref!r}")
+        super().__init__(f"unknown message {ref!r}", fi=f"tuntematon viesti {ref!r}")
 
 
 def _owned(user_id: int) -> Select[tuple[VoicemailMessage]]:
@@ -98,9 +98,15 @@ async def mark_message(
     Saving marks it heard too (as key 9 on the phone); a saved message cannot be marked
     unheard in the same change."""
     if heard is None and saved is None:
-        raise InvalidField("message", "nothing to change (give heard or saved)")
+        raise InvalidField(
+            "message",
+            "nothing to change (give heard or saved)",
+            fi="ei mitään muutettavaa (anna heard tai saved)",
+        )
     if saved and heard is False:
-        raise InvalidField("heard", "a saved message is heard")
+        raise InvalidField(
+            "heard", "a saved message is heard", fi="tallennettu viesti on aina kuunneltu"
+        )
     message = await get_message(session, user, message_id)
     now = datetime.now(UTC)
     if saved is not None:

@@ -149,6 +149,7 @@ def _country(raw: str) -> str:
         raise InvalidField(
             "allowed_countries",
             f"{given} ei ole ISO-maatunnus ({given} is not an ISO country code)",
+            fi=f"{given} ei ole ISO-maatunnus",
         )
     return code
 
@@ -163,6 +164,7 @@ def _prefix(raw: str) -> str:
             "denied_prefixes",
             f"{given} ei ole numeron alku kuten +3587001 tai 00882"
             f" ({given} is not a number prefix like +3587001 or 00882)",
+            fi=f"{given} ei ole numeron alku kuten +3587001 tai 00882",
         )
     return text
 
@@ -187,6 +189,7 @@ def checked_countries(allowed_countries: Iterable[str] | None) -> list[str] | No
         raise InvalidField(
             "allowed_countries",
             "salli vähintään yksi maa tai kaikki (allow at least one country, or any)",
+            fi="salli vähintään yksi maa tai kaikki",
         )
     return countries
 
@@ -235,10 +238,18 @@ def parse_red_activities(raw: str) -> list[int]:
         try:
             number = int(part)
         except ValueError:
-            raise InvalidField("red_activities", f"{part!r} is not an activity number") from None
+            raise InvalidField(
+                "red_activities",
+                f"{part!r} is not an activity number",
+                fi=f"{part!r} ei ole aktiviteetin numero",
+            ) from None
         n = v.activity("red_activities", number)
         if n in result:
-            raise InvalidField("red_activities", f"activity {n} is listed twice")
+            raise InvalidField(
+                "red_activities",
+                f"activity {n} is listed twice",
+                fi=f"aktiviteetti {n} on luettelossa kahdesti",
+            )
         result.append(n)
     return sorted(result)
 

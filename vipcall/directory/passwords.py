@@ -166,11 +166,19 @@ async def reset_password(
     code's wrong tries counted: the caller commits that). ``DONE``: the password is set,
     the code used, the user's web sessions closed."""
     if password != password_again:
-        raise InvalidField("password_again", "the passwords differ (salasanat eivät täsmää)")
+        raise InvalidField(
+            "password_again",
+            "the passwords differ (salasanat eivät täsmää)",
+            fi="salasanat eivät täsmää",
+        )
     check_password(password)
     digits = normalize_code(code)
     if digits is None:
-        raise InvalidField("code", "a code is six digits (koodissa on kuusi numeroa)")
+        raise InvalidField(
+            "code",
+            "a code is six digits (koodissa on kuusi numeroa)",
+            fi="koodissa on kuusi numeroa",
+        )
     user = await get_user_by_username(s, username)
     row: PasswordCode | None = None
     if user is not None:

@@ -138,6 +138,16 @@ async def get_forwardings(session: AsyncSession, user_id: int) -> Sequence[Forwa
     return result.all()
 
 
+#: :data:`vipcall.presence.forwarding.REFUSAL_TEXT` in Finnish.
+REFUSAL_TEXT_FI: Mapping[Refusal, str] = {
+    Refusal.INVALID_NUMBER: "{target} ei ole kelvollinen puhelinnumero",
+    Refusal.PREMIUM_OR_SHARED_COST: "{target} on maksullinen tai jaetun kustannuksen numero",
+    Refusal.OWN_NUMBER: "{target} on käyttäjän oma numero",
+    Refusal.LOOP: "siirto numeroon {target} muodostaisi silmukan",
+    Refusal.BLOCKED_DESTINATION: "organisaatio ei salli puheluja numeroon {target}",
+}
+
+
 async def validate_forward_target(session: AsyncSession, user: User, raw: str) -> str:
     """Normalise a forwarding target and refuse it by :func:`forward_refusal` (invalid,
     premium-rate/shared-cost, own number, a loop over any forwarding of the users it
@@ -145,7 +155,9 @@ async def validate_forward_target(session: AsyncSession, user: User, raw: str) -
     try:
         target = numbers.normalize(raw)
     except numbers.InvalidNumber as exc:
-        raise ForwardRefused(Refusal.INVALID_NUMBER, str(exc)) from None
+        raise ForwardRefused(
+            Refusal.INVALID_NUMBER, str(exc), fi=v.invalid_number_fi(exc)
+        ) from None
     own = {n for n in (user.mobile_number, user.landline_number) if n}
     rows = await session.execute(text(FORWARDING_REACH), {"start": [target], "now": _now()})
     org = await session.get(Organization, user.organization_id)
@@ -153,7 +165,9 @@ async def validate_forward_target(session: AsyncSession, user: User, raw: str) -
     hops = next_hops_any(reached(r) for r in rows.mappings())
     reason = forward_refusal(own, target, hops, policy)
     if reason is not None:
-        raise ForwardRefused(reason, refusal_text(reason, target))
+        raise ForwardRefused(
+            reason, refusal_text(reason, target), fi=REFUSAL_TEXT_FI[reason].format(target=target)
+        )
     return target
 
 
@@ -199,9 +213,11 @@ async def add_scheduled_activity(
     owner = await get_user(session, user)
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value.tzinfo is None:
-            raise InvalidField(name, "must include a time zone")
+            raise InvalidField(name, "must include a time zone", fi="aikavyöhyke puuttuu")
     if ends_at <= starts_at:
-        raise InvalidField("ends_at", "must be after starts_at")
+        raise InvalidField(
+            "ends_at", "must be after starts_at", fi="loppuajan pitää olla alkuajan jälkeen"
+        )
     row = ScheduledActivity(
         user_id=owner.id,
         activity=v.activity("activity", activity),

@@ -39,18 +39,25 @@ MAX_WAIT_RANGE = (10, 3600)
 class UnknownServiceNumber(DirectoryError):
     def __init__(self, ref: int | str) -> None:
         self.ref = ref
-        super().__init__(f"unknown service number {ref!r}")
+        super().__init__(f"unknown service number {ref!r}", fi=f"tuntematon palvelunumero {ref!r}")
 
 
 class NotAMember(DirectoryError):
     def __init__(self, user: User, sn: ServiceNumber) -> None:
-        super().__init__(f"{user.username} is not a member of service number {sn.id} ({sn.name})")
+        super().__init__(
+            f"{user.username} is not a member of service number {sn.id} ({sn.name})",
+            fi=f"{user.username} ei ole palvelunumeron {sn.id} ({sn.name}) jäsen",
+        )
 
 
 def _choice(field: str, raw: str, allowed: Sequence[str]) -> str:
     value = raw.strip().lower().replace("-", "_")
     if value not in allowed:
-        raise InvalidField(field, f"{raw!r} is not one of {', '.join(allowed)}")
+        raise InvalidField(
+            field,
+            f"{raw!r} is not one of {', '.join(allowed)}",
+            fi=f"{raw!r} ei kelpaa (sallitut: {', '.join(allowed)})",
+        )
     return value
 
 
@@ -59,9 +66,15 @@ def _seconds(field: str, value: int | str, limits: tuple[int, int]) -> int:
     try:
         n = int(value)
     except (TypeError, ValueError):
-        raise InvalidField(field, f"{value!r} is not a number of seconds") from None
+        raise InvalidField(
+            field, f"{value!r} is not a number of seconds", fi=f"{value!r} ei ole sekuntimäärä"
+        ) from None
     if not low <= n <= high:
-        raise InvalidField(field, f"{n} is not between {low} and {high} seconds")
+        raise InvalidField(
+            field,
+            f"{n} is not between {low} and {high} seconds",
+            fi=f"{n} ei ole välillä {low}–{high} sekuntia",
+        )
     return n
 
 
@@ -71,27 +84,47 @@ async def _overflow_target(
     text = (raw or "").strip()
     if kind == "number":
         if not text:
-            raise InvalidField("overflow_target", "overflow to a number needs the number")
+            raise InvalidField(
+                "overflow_target",
+                "overflow to a number needs the number",
+                fi="ylivuoto numeroon vaatii numeron",
+            )
         e164 = v.phone("overflow_target", text)
         org = await session.get(Organization, org_id)
         policy = dial_policy_of(org) if org is not None else OPEN
         refusal = forward_refusal(frozenset({own}), e164, {}, policy)
         if refusal is not None:
-            raise InvalidField("overflow_target", f"{text!r} cannot be called ({refusal.value})")
+            raise InvalidField(
+                "overflow_target",
+                f"{text!r} cannot be called ({refusal.value})",
+                fi=f"numeroon {text!r} ei voi soittaa ({refusal.value})",
+            )
         return e164
     if kind == "voicemail":
         if not text:
-            raise InvalidField("overflow_target", "overflow to voicemail needs the user")
+            raise InvalidField(
+                "overflow_target",
+                "overflow to voicemail needs the user",
+                fi="ylivuoto vastaajaan vaatii käyttäjän",
+            )
         user = await resolve_user(session, text)
         if user.organization_id != org_id:
-            raise InvalidField("overflow_target", f"{user.username} is in another organisation")
+            raise InvalidField(
+                "overflow_target",
+                f"{user.username} is in another organisation",
+                fi=f"{user.username} kuuluu toiseen organisaatioon",
+            )
         return str(user.id)
     if not text:
         return None
     from vipcall.prompts.catalog import catalog
 
     if text not in catalog():
-        raise InvalidField("overflow_target", f"{text!r} is not a prompt of the catalog")
+        raise InvalidField(
+            "overflow_target",
+            f"{text!r} is not a prompt of the catalog",
+            fi=f"{text!r} ei ole tiedotteiden luettelossa",
+        )
     return text
 
 
@@ -121,7 +154,11 @@ async def create_service_number(
     target = await _overflow_target(session, overflow_, overflow_target, org.id, e164)
     owners = await number_owners(session, [e164])  # users and service numbers
     if e164 in owners:
-        raise InvalidField("number", f"{e164} is already the number of {owners[e164]}")
+        raise InvalidField(
+            "number",
+            f"{e164} is already the number of {owners[e164]}",
+            fi=f"{e164} kuuluu jo {owners[e164].fi}",
+        )
     sn = ServiceNumber(
         organization_id=org.id,
         number=e164,
@@ -174,9 +211,16 @@ async def add_member(
     sn = await get_service_number(session, service_number)
     who = await resolve_user(session, user)
     if who.organization_id != sn.organization_id:
-        raise InvalidField("user", f"{who.username} is in another organisation")
+        raise InvalidField(
+            "user",
+            f"{who.username} is in another organisation",
+            fi=f"{who.username} kuuluu toiseen organisaatioon",
+        )
     if any(m.user_id == who.id for m in sn.members):
-        raise DirectoryError(f"{who.username} is already a member of service number {sn.id}")
+        raise DirectoryError(
+            f"{who.username} is already a member of service number {sn.id}",
+            fi=f"{who.username} on jo palvelunumeron {sn.id} jäsen",
+        )
     member = ServiceNumberMember(service_number_id=sn.id, user_id=who.id, logged_in=True)
     session.add(member)
     await session.flush()

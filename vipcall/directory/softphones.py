@@ -22,7 +22,7 @@ class UnknownSoftphone(DirectoryError):
 
     def __init__(self, ref: int | str) -> None:
         self.ref = ref
-        super().__init__(f"unknown softphone {ref!r}")
+        super().__init__(f"unknown softphone {ref!r}", fi=f"tuntematon sovellus {ref!r}")
 
 
 def generate_password() -> str:

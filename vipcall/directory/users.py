@@ -30,7 +30,11 @@ def username_for(mobile_e164: str, domain: str) -> str:
 def check_password(password: str) -> None:
     """Raises :class:`InvalidField` (``password``) for a password too short to use."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidField("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidField(
+            "password",
+            f"must be at least {MIN_PASSWORD_LENGTH} characters",
+            fi=f"salasanassa pitää olla vähintään {MIN_PASSWORD_LENGTH} merkkiä",
+        )
 
 
 def hash_password(password: str) -> str:
@@ -74,15 +78,31 @@ def validate_user_fields(
         email=v.email("email", email),
     )
     if fields.landline == fields.mobile:
-        raise InvalidField("landline", f"{fields.landline} is the same as the mobile number")
+        raise InvalidField(
+            "landline",
+            f"{fields.landline} is the same as the mobile number",
+            fi=f"{fields.landline} on sama kuin matkapuhelinnumero",
+        )
     return fields
 
 
-async def number_owners(session: AsyncSession, wanted: Collection[str]) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class NumberOwner:
+    """Whose a number is, in words: ``user fi0401234567@x.fi`` (``str()``), and in Finnish
+    to whom it belongs (``fi``): ``käyttäjälle fi0401234567@x.fi``."""
+
+    en: str
+    fi: str
+
+    def __str__(self) -> str:
+        return self.en
+
+
+async def number_owners(session: AsyncSession, wanted: Collection[str]) -> dict[str, NumberOwner]:
     """Which of the E.164 numbers ``wanted`` are taken, and by whom (a readable description)."""
     if not wanted:
         return {}
-    owners: dict[str, str] = {}
+    owners: dict[str, NumberOwner] = {}
     rows = await session.execute(
         select(User.username, User.mobile_number, User.landline_number).where(
             or_(User.mobile_number.in_(wanted), User.landline_number.in_(wanted))
@@ -91,12 +111,12 @@ async def number_owners(session: AsyncSession, wanted: Collection[str]) -> dict[
     for username, mobile, landline in rows.tuples():
         for number in (mobile, landline):
             if number is not None and number in wanted:
-                owners[number] = f"user {username}"
+                owners[number] = NumberOwner(f"user {username}", f"käyttäjälle {username}")
     services = await session.execute(
         select(ServiceNumber.number, ServiceNumber.name).where(ServiceNumber.number.in_(wanted))
     )
     for number, name in services.tuples():
-        owners[number] = f"service number {name!r}"
+        owners[number] = NumberOwner(f"service number {name!r}", f"palvelunumerolle {name!r}")
     return owners
 
 
@@ -146,13 +166,21 @@ async def create_user(
     taken = await number_owners(session, fields.numbers)
     for field, number in (("mobile", fields.mobile), ("landline", fields.landline)):
         if number is not None and number in taken:
-            raise DuplicateUser(field, f"{number} already belongs to {taken[number]}")
+            raise DuplicateUser(
+                field,
+                f"{number} already belongs to {taken[number]}",
+                fi=f"{number} kuuluu jo {taken[number].fi}",
+            )
     user = new_user(org, fields, is_admin=is_admin, password_hash=password_hash)
     session.add(user)
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise DuplicateUser("mobile", f"user {user.username} already exists") from exc
+        raise DuplicateUser(
+            "mobile",
+            f"user {user.username} already exists",
+            fi=f"käyttäjä {user.username} on jo olemassa",
+        ) from exc
     return user
 
 

@@ -166,18 +166,32 @@ def _int_in(field: str, value: int | str, low: int, high: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidField(field, f"{value!r} is not a whole number") from None
+        raise InvalidField(
+            field, f"{value!r} is not a whole number", fi=f"{value!r} ei ole kokonaisluku"
+        ) from None
     if not low <= number <= high:
-        raise InvalidField(field, f"must be between {low} and {high}, not {number}")
+        raise InvalidField(
+            field,
+            f"must be between {low} and {high}, not {number}",
+            fi=f"pitää olla välillä {low}–{high}, ei {number}",
+        )
     return number
 
 
 def _notify_by(owner: User, raw: str) -> str:
     value = raw.strip().lower()
     if value not in NOTIFY_BY:
-        raise InvalidField("notify_by", f"{raw!r} is not one of {', '.join(NOTIFY_BY)}")
+        raise InvalidField(
+            "notify_by",
+            f"{raw!r} is not one of {', '.join(NOTIFY_BY)}",
+            fi=f"{raw!r} ei kelpaa (sallitut: {', '.join(NOTIFY_BY)})",
+        )
     if value in ("email", "both") and not owner.email:
-        raise InvalidField("notify_by", f"{owner.username} has no e-mail address")
+        raise InvalidField(
+            "notify_by",
+            f"{owner.username} has no e-mail address",
+            fi=f"käyttäjällä {owner.username} ei ole sähköpostiosoitetta",
+        )
     return value
 
 
@@ -231,14 +245,22 @@ async def update_voicemail_settings(
         changes["repeat_calls"] = _int_in("repeat_calls", repeat_calls, *REPEAT_CALLS_RANGE)
     if repeat_minutes is not UNSET:
         changes["repeat_minutes"] = _int_in("repeat_minutes", repeat_minutes, *REPEAT_MINUTES_RANGE)
-    for offer_key, offer, number_key, number, what in (
-        ("offer_transfer", offer_transfer, "transfer_target", transfer_target, "key 1"),
+    for offer_key, offer, number_key, number, what, what_fi in (
+        (
+            "offer_transfer",
+            offer_transfer,
+            "transfer_target",
+            transfer_target,
+            "key 1",
+            "näppäin 1",
+        ),
         (
             "offer_customer_service",
             offer_customer_service,
             "customer_service_number",
             customer_service_number,
             "absence notice key 1",
+            "poissaolotiedotteen näppäin 1",
         ),
     ):
         if number is not UNSET:
@@ -246,7 +268,11 @@ async def update_voicemail_settings(
         target = changes.get(number_key, getattr(current, number_key))
         if offer is not UNSET:
             if offer and target is None:
-                raise InvalidField(offer_key, f"{what} needs a number: set {number_key} first")
+                raise InvalidField(
+                    offer_key,
+                    f"{what} needs a number: set {number_key} first",
+                    fi=f"{what_fi} vaatii numeron: aseta ensin {number_key}",
+                )
             changes[offer_key] = bool(offer)
         elif number is not UNSET and target is None:
             changes[offer_key] = False
@@ -268,7 +294,11 @@ _hasher = PasswordHasher()
 def hash_pin(pin: str) -> str:
     """argon2id hash of a 4-8 digit PIN (raises :class:`InvalidField` otherwise)."""
     if not isinstance(pin, str) or not _PIN.match(pin):
-        raise InvalidField("pin", f"must be {PIN_LENGTH[0]} to {PIN_LENGTH[1]} digits")
+        raise InvalidField(
+            "pin",
+            f"must be {PIN_LENGTH[0]} to {PIN_LENGTH[1]} digits",
+            fi=f"PIN-koodissa pitää olla {PIN_LENGTH[0]}–{PIN_LENGTH[1]} numeroa",
+        )
     return _hasher.hash(pin)
 
 
@@ -355,7 +385,9 @@ async def _sox_convert(data: bytes, field: str, suffix: str) -> bytes:
     sox = shutil.which("sox")
     if sox is None:
         raise DirectoryError(
-            "sox is not installed: only WAV 8 kHz mono 16-bit can be stored", field=field
+            "sox is not installed: only WAV 8 kHz mono 16-bit can be stored",
+            fi="sox-ohjelmaa ei ole asennettu: tallentaa voi vain WAV-ääntä (8 kHz, mono, 16-bit)",
+            field=field,
         )
     with tempfile.TemporaryDirectory(prefix="vipcall-audio-") as tmp:
         src = Path(tmp) / f"input{suffix}"
@@ -393,11 +425,17 @@ async def _converted(
     except TimeoutError:
         proc.kill()
         await proc.wait()
-        raise InvalidField(field, "converting the audio took too long") from None
+        raise InvalidField(
+            field, "converting the audio took too long", fi="äänen muuntaminen kesti liian kauan"
+        ) from None
     if proc.returncode != 0 or not dst.exists():
         lines = err.decode(errors="replace").strip().splitlines()
         why = lines[-1].removeprefix(prefix).strip() if lines else "unknown error"
-        raise InvalidField(field, f"is not audio {tool} can read ({why})")
+        raise InvalidField(
+            field,
+            f"is not audio {tool} can read ({why})",
+            fi=f"{tool} ei pysty lukemaan ääntä ({why})",
+        )
 
 
 async def _ffmpeg_convert(data: bytes, field: str, suffix: str) -> bytes:
@@ -405,7 +443,11 @@ async def _ffmpeg_convert(data: bytes, field: str, suffix: str) -> bytes:
     ffmpeg; its WAV is rewritten with a plain header (no LIST chunk)."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        raise InvalidField(field, "is not audio sox can read, and ffmpeg is not installed")
+        raise InvalidField(
+            field,
+            "is not audio sox can read, and ffmpeg is not installed",
+            fi="sox ei pysty lukemaan ääntä, eikä ffmpeg-ohjelmaa ole asennettu",
+        )
     with tempfile.TemporaryDirectory(prefix="vipcall-audio-") as tmp:
         src = Path(tmp) / f"input{suffix}"
         dst = Path(tmp) / "output.wav"
@@ -457,7 +499,9 @@ async def _convert(data: bytes, field: str, suffix: str) -> bytes:
             return await _ffmpeg_convert(data, field, suffix)
         except InvalidField as ffmpeg_error:
             raise InvalidField(
-                field, f"{sox_error.message}; {ffmpeg_error.message.removeprefix('is ')}"
+                field,
+                f"{sox_error.message}; {ffmpeg_error.message.removeprefix('is ')}",
+                fi=f"{sox_error.message_fi}; {ffmpeg_error.message_fi}",
             ) from None
     except DirectoryError:
         # sox is not installed
@@ -479,7 +523,7 @@ async def prepare_audio(
     formats it knows by their extension. Raises :class:`InvalidField` (field ``kind``)."""
     field = f"{kind}_audio"
     if not data:
-        raise InvalidField(field, "is empty")
+        raise InvalidField(field, "is empty", fi="tiedosto on tyhjä")
     params = _wav_params(data)
     converted_from = None
     if params is not None and _is_target_format(params):
@@ -492,13 +536,22 @@ async def prepare_audio(
         converted_from = _describe(params, suffix)
     out = _wav_params(wav)
     if out is None or not _is_target_format(out):
-        raise InvalidField(field, "could not be converted to WAV 8 kHz mono 16-bit")
+        raise InvalidField(
+            field,
+            "could not be converted to WAV 8 kHz mono 16-bit",
+            fi="ääntä ei voitu muuntaa muotoon WAV 8 kHz mono 16-bit",
+        )
     if out.nframes == 0:
-        raise InvalidField(field, "contains no audio")
+        raise InvalidField(field, "contains no audio", fi="tiedostossa ei ole ääntä")
     seconds = out.nframes / SAMPLE_RATE
     limit = MAX_AUDIO_SECONDS[kind]
     if seconds > limit:
-        raise InvalidField(field, f"is {seconds:.1f} s long; at most {limit} s")
+        seconds_fi = f"{seconds:.1f}".replace(".", ",")  # a decimal comma in Finnish
+        raise InvalidField(
+            field,
+            f"is {seconds:.1f} s long; at most {limit} s",
+            fi=f"äänite on {seconds_fi} s pitkä; enintään {limit} s",
+        )
     return StoredAudio(kind, wav, out.nframes, converted_from)
 
 
@@ -641,7 +694,7 @@ async def set_voicemail_limits(
         if value is not None
     }
     if not wanted:
-        raise InvalidField("limits", "nothing to change")
+        raise InvalidField("limits", "nothing to change", fi="ei mitään muutettavaa")
     for key, value in wanted.items():
         setattr(org, f"vm_{key}", value)
     await session.flush()

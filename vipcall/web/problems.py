@@ -1,7 +1,9 @@
 """Errors as RFC 9457 problem details (``application/problem+json``).
 
 Every error the API returns has this one shape; a field error names the field, so the
-home page can put the message beside the right input.
+home page can put the message beside the right input. A service-layer error says it in
+Finnish first, the English in parentheses (``detail``), and each alone (``detail_fi``,
+``detail_en``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vipcall.directory.errors import (
+    CsvImportError,
     DirectoryError,
     ForwardRefused,
     UnknownOrganization,
@@ -102,6 +105,25 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def error_texts(exc: DirectoryError) -> dict[str, str]:
+    """``detail`` (Finnish first, the English in parentheses), ``detail_fi`` and ``detail_en``
+    of a service-layer error; English only if it has no Finnish text. A message written in
+    both languages already (``"en (fi)"`` or ``"fi (en)"``) is not said twice."""
+    en, fi = exc.message, exc.message_fi
+    if fi is None:
+        return {"detail": en, "detail_en": en}
+    if en.endswith(f" ({fi})"):
+        en = en.removesuffix(f" ({fi})")
+    elif en.startswith(f"{fi} (") and en.endswith(")"):
+        en = en[len(fi) + 2 : -1]
+    return {"detail": f"{fi} ({en})", "detail_fi": fi, "detail_en": en}
+
+
+def error_entry(exc: DirectoryError) -> dict[str, Any]:
+    """One row's error of a CSV import, for ``errors``: row, field and the texts."""
+    return {"row": exc.row, "field": exc.field, **error_texts(exc)}
+
+
 async def _on_directory_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DirectoryError)
     status = 404 if _not_found(exc) else 422
@@ -112,9 +134,19 @@ async def _on_directory_error(request: Request, exc: Exception) -> JSONResponse:
             status,
             f"{fi} ({exc.message})",
             field=exc.field,
-            extra={"reason": exc.reason.value, "reason_fi": fi, "reason_en": exc.message},
+            extra={
+                "reason": exc.reason.value,
+                "reason_fi": fi,
+                "reason_en": exc.message,
+                "detail_fi": fi,
+                "detail_en": exc.message,
+            },
         )
-    return problem_response(status, exc.message, field=exc.field)
+    texts = error_texts(exc)
+    errors = [error_entry(e) for e in exc.errors] if isinstance(exc, CsvImportError) else None
+    return problem_response(
+        status, texts.pop("detail"), field=exc.field, errors=errors, extra=texts
+    )
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
