@@ -84,6 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ari-port", type=int, default=28188)  # below the ephemeral range
     p.add_argument("--app-http-port", type=int, default=29108)
     p.add_argument("--keep-db", action="store_true", help="do not drop the bench database")
+    p.add_argument("--no-direct", action="store_true",
+                   help="the app writes no direct routes (VIPCALL_DIRECT_ROUTES=false): every "
+                   "vipcall call goes through Stasis")  # fmt: skip
     p.add_argument("--quick", action="store_true",
                    help="smoke run: rates 10,25, 3 s steps, 100 users, profile at 10/s")  # fmt: skip  # noqa: E501
     args = p.parse_args(argv)

@@ -225,6 +225,7 @@ class Rig:
                 "VIPCALL_LOG_LEVEL": self.args.log_level,
                 "VIPCALL_SYNC_INTERVAL": "30",
                 "VIPCALL_MAX_MESSAGE_SECONDS": "180",
+                "VIPCALL_DIRECT_ROUTES": "false" if self.args.no_direct else "true",
             },
         )  # fmt: skip
         self.app.start(timeout=30)
@@ -241,6 +242,15 @@ class Rig:
             time.sleep(0.5)
         else:
             raise SystemExit(f"bench: app provisioned only {found}/{want} numbers in 120 s")
+        while not self.args.no_direct and time.monotonic() < deadline:
+            # and the direct routes (vipcall.service.direct): every user is green at first
+            m = re.search(r"^vipcall_direct_routes (\S+)$", self.app.metrics(), re.M)
+            if m and float(m.group(1)) >= want:
+                break
+            time.sleep(0.5)
+        else:
+            if not self.args.no_direct:
+                raise SystemExit("bench: the app wrote no direct routes in 120 s")
         time.sleep(1.0)
 
     # -- helpers -------------------------------------------------------------------------

@@ -90,6 +90,16 @@ class AppProcess:
                 found[m.group(1)] = float(m.group(2))
         return found
 
+    def direct_calls(self) -> float:
+        """``vipcall_direct_calls_total``: calls Asterisk rang from a direct route
+        (vipcall.service.direct) without asking the app, counted from their end reports."""
+        found = re.search(r"^vipcall_direct_calls_total (\S+)$", self.metrics(), re.M)
+        return float(found.group(1)) if found else 0.0
+
+    def handled(self) -> float:
+        """Calls this app has routed: every outcome of its own, and the direct routes'."""
+        return sum(self.outcomes().values()) + self.direct_calls()
+
     async def count_outcome(self, outcome: str, calls):  # type: ignore[no-untyped-def]
         """How many calls, started by awaiting ``calls``, ended with ``outcome``; returns
         (that count, what ``calls`` returned)."""

@@ -54,8 +54,9 @@ class DirectRoutes:
         self.ari = ari
         self.cache = cache
         self.policy = policy
-        self.token = ""
-        """The token of the entries written since the last connect ("" : none valid)."""
+        self.token: str | None = None
+        """The token Asterisk holds as ``VIP_DIRECT_TOKEN``: "" none (no entry is taken),
+        ``None`` not known (after a connect it may be an earlier app's: blanked first)."""
         self.pushed: dict[str, tuple[int, int]] = {}
         """number -> (user id, hash of the value) as written under :attr:`token`."""
         self.owned: dict[int, set[str]] = {}
@@ -88,7 +89,7 @@ class DirectRoutes:
     def connect(self) -> None:
         """ARI (re)connected: Asterisk may have restarted; write everything again."""
         self.connected = True
-        self.token = ""
+        self.token = None
         self._all = True
         self._wake.set()
 
@@ -142,7 +143,7 @@ class DirectRoutes:
             return
         if not self.cache.fresh:
             self._all = True
-            if self.token:
+            if self.token != "":
                 await self._set_token("")
             return
         now = datetime.now(UTC)
@@ -192,7 +193,7 @@ class DirectRoutes:
         for number in facts.numbers:
             ring = direct_ring(user, number, self.policy)
             if ring is not None:
-                want[number] = entry_value(self.token, until, ring_spec(ring, number))
+                want[number] = entry_value(self.token or "", until, ring_spec(ring, number))
         return want, until
 
     def _stopped(self, user_id: int) -> bool:

@@ -5,7 +5,9 @@ effect on the very next call."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 
 from harness.app import AppProcess, eventually
 from harness.party import uri_user
@@ -13,21 +15,20 @@ from tests.scenarios.self_service.test_self_service import dial_code, speak_afte
 from tests.support.people import fresh_external, messages_of
 
 
-def direct_calls(app: AppProcess) -> float:
-    """``vipcall_direct_calls_total``: calls rung from a direct route (their end reports)."""
-    found = re.search(r"^vipcall_direct_calls_total (\S+)$", app.metrics(), re.M)
-    return float(found.group(1)) if found else 0.0
-
-
-def decided(app: AppProcess) -> float:
-    """Calls the app decided itself (every outcome)."""
-    return sum(app.outcomes().values())
+def direct_route(app: AppProcess, number: str) -> str | None:
+    """The number's direct route in Asterisk when it is one Asterisk would take now (it
+    carries the current ``VIP_DIRECT_TOKEN``), else ``None``."""
+    token = re.search(r"VIP_DIRECT_TOKEN=(\w+)", app.asterisk.cli("dialplan show globals"))
+    value = re.search(r"Value: (\S+)", app.asterisk.cli(f"database get vipcall-direct {number}"))
+    if token and value and value.group(1).startswith(token.group(1) + "|"):
+        return value.group(1)
+    return None
 
 
 async def direct_route_written(app: AppProcess, number: str) -> None:
-    """Wait until the app has written the number's route (its log says the routes are on;
-    the entry follows the user's creation within milliseconds)."""
-    await eventually(lambda: "direct routes on" in app.log_path.read_text(errors="replace"))
+    """Wait until the app has written the number's route (it follows the user's creation
+    through the routing memory's notification, within milliseconds)."""
+    await eventually(lambda: direct_route(app, number))
 
 
 async def test_a_green_users_handset_rings_without_asking_the_app(vipcall, people, parties) -> None:
@@ -35,7 +36,7 @@ async def test_a_green_users_handset_rings_without_asking_the_app(vipcall, peopl
     maija = await people.user(org)
     await direct_route_written(vipcall, maija.mobile)
     caller = fresh_external()
-    direct, asked = direct_calls(vipcall), decided(vipcall)
+    direct, asked = vipcall.direct_calls(), sum(vipcall.outcomes().values())
     handset = await parties.handset().start()
 
     call = await parties.external_caller(caller, maija.mobile).run()
@@ -46,8 +47,8 @@ async def test_a_green_users_handset_rings_without_asking_the_app(vipcall, peopl
     assert invite.request_user == maija.mobile
     assert invite.header("X-Vipcall") == "delivered"
     assert uri_user(invite.header("From")) == caller, "the caller's own number is shown"
-    await eventually(lambda: direct_calls(vipcall) == direct + 1)
-    assert decided(vipcall) == asked, "the app decided nothing for this call"
+    await eventually(lambda: vipcall.direct_calls() == direct + 1)
+    assert sum(vipcall.outcomes().values()) == asked, "the app decided nothing for this call"
 
 
 async def test_a_caller_id_the_route_does_not_cover_is_decided_by_the_app(
@@ -58,7 +59,7 @@ async def test_a_caller_id_the_route_does_not_cover_is_decided_by_the_app(
     org = await people.org()
     maija = await people.user(org)
     await direct_route_written(vipcall, maija.mobile)
-    direct = direct_calls(vipcall)
+    direct = vipcall.direct_calls()
     handset = await parties.handset().start()
 
     count, call = await vipcall.count_outcome(
@@ -69,7 +70,7 @@ async def test_a_caller_id_the_route_does_not_cover_is_decided_by_the_app(
     assert call.ok, call.log
     assert count == 1, vipcall.outcomes()
     assert uri_user(phone.received("INVITE")[0].header("From")) == "+35891110077"
-    assert direct_calls(vipcall) == direct
+    assert vipcall.direct_calls() == direct
 
 
 async def test_983_takes_effect_on_the_very_next_call_after_a_direct_one(
@@ -78,14 +79,43 @@ async def test_983_takes_effect_on_the_very_next_call_after_a_direct_one(
     org = await people.org()
     maija = await people.user(org, landline=True)
     await direct_route_written(vipcall, maija.landline)
-    direct = direct_calls(vipcall)
+    direct = vipcall.direct_calls()
     handset = await parties.handset().start()
     call = await parties.external_caller(fresh_external(), maija.landline).run()
     assert call.ok, call.log
     assert (await handset.wait()).received("INVITE")
-    await eventually(lambda: direct_calls(vipcall) == direct + 1)  # the route was there
+    await eventually(lambda: vipcall.direct_calls() == direct + 1)  # the route was there
 
     await dial_code(parties, maija, "9833")  # lunch: red, landline calls to voicemail
+
+    handset = await parties.handset().start()
+    call = await parties.external_caller(
+        fresh_external(), maija.landline, "uac_message.xml",
+        hold=speak_after_greeting(maija.landline),
+    ).run()  # fmt: skip
+    handset.kill()
+    assert call.ok, call.log
+    assert not (await handset.wait()).received("INVITE"), "the handset did not ring"
+    messages = await eventually(lambda: messages_of(database, maija.id))
+    assert messages[0]["called_number"] == maija.landline
+
+
+async def test_a_route_ends_when_a_scheduled_activity_begins(
+    vipcall, people, parties, database
+) -> None:
+    """The entry carries the start of the next scheduled activity; from that second the
+    landline's calls go to the app, which sends them to voicemail (holiday is red)."""
+    org = await people.org()
+    maija = await people.user(org, landline=True)
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    await people.schedule(maija, 6, starts, starts + timedelta(hours=1))
+
+    def until_the_start() -> bool:
+        value = direct_route(vipcall, maija.landline)
+        return value is not None and value.split("|")[1] == str(int(starts.timestamp()))
+
+    await eventually(until_the_start)
+    await asyncio.sleep(max(0.0, (starts - datetime.now(UTC)).total_seconds()) + 0.2)
 
     handset = await parties.handset().start()
     call = await parties.external_caller(

@@ -62,8 +62,9 @@ class Cluster:
     database: str
 
     def handled(self) -> list[float]:
-        """Calls each node's app has routed so far (every outcome), node A first."""
-        return [sum(app.outcomes().values()) for app in self.apps]
+        """Calls each node has routed so far (its app's outcomes and direct routes), node A
+        first."""
+        return [app.handled() for app in self.apps]
 
     def node_states(self) -> list[str]:
         """Each node's dispatcher flags in Kamailio (``AP`` up, ``IP``/``TP`` out)."""

@@ -17,7 +17,7 @@ from vipcall.directory.users import create_user, list_users
 from vipcall.web import limits
 from vipcall.web.api.common import RowId, Text, given
 from vipcall.web.deps import Admin, Db, Now, client_addr
-from vipcall.web.problems import Problem, problem_response
+from vipcall.web.problems import Problem, error_entry, problem_response
 
 router = APIRouter(prefix="/api/v1/admin/users", tags=["admin"])
 
@@ -191,6 +191,6 @@ async def import_csv(request: Request, admin: Admin, s: Db) -> ImportOut | Respo
             422,
             f"nothing imported (mitään ei tuotu): {exc}",
             field=exc.field,
-            errors=[{"row": e.row, "field": e.field, "detail": e.message} for e in exc.errors],
+            errors=[error_entry(e) for e in exc.errors],
         )
     return ImportOut(created=[user_out(u) for u in created])

@@ -223,7 +223,8 @@ async def _store(kind: Kind, request: Request, me: Me, s: Db) -> StoredAudioOut:
     except InvalidField as exc:
         raise Problem(
             422,
-            f"ääntä ei voitu tallentaa / the audio cannot be stored: {exc.message}",
+            f"ääntä ei voitu tallentaa: {exc.message_fi or exc.message}"
+            f" / the audio cannot be stored: {exc.message}",
             field="file",
         ) from None
     return StoredAudioOut(
