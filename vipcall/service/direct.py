@@ -99,8 +99,10 @@ class DirectRoutes:
         """Before a write about ``user_id``: blank their entries and hold them back."""
         self._held.add(user_id)
         try:
-            for number in list(self.owned.get(user_id, ())):
-                await self._clear(user_id, number)
+            # under the lock: a put already on its way to Asterisk is recorded first
+            async with self._lock:
+                for number in list(self.owned.get(user_id, ())):
+                    await self._clear_locked(user_id, number)
         except Exception as exc:  # noqa: BLE001 - then no entry at all may be taken
             log.warning("direct routes: withdrawing user %d failed (%s)", user_id, exc)
             self._all = True
@@ -239,10 +241,13 @@ class DirectRoutes:
 
     async def _clear(self, user_id: int, number: str) -> None:
         async with self._lock:
-            owner = self.pushed.get(number)
-            if owner is None or owner[0] != user_id:
-                self.owned.get(user_id, set()).discard(number)
-                return
-            await self.ari.db_clear(FAMILY, number)
-            del self.pushed[number]
-            self.owned[user_id].discard(number)
+            await self._clear_locked(user_id, number)
+
+    async def _clear_locked(self, user_id: int, number: str) -> None:
+        owner = self.pushed.get(number)
+        if owner is None or owner[0] != user_id:
+            self.owned.get(user_id, set()).discard(number)
+            return
+        await self.ari.db_clear(FAMILY, number)
+        del self.pushed[number]
+        self.owned[user_id].discard(number)

@@ -1,0 +1,151 @@
+"""The direct routes' writer (vipcall.service.direct): what it writes into Asterisk, when it
+switches them off, and that a route withdrawn for a write is never put back by a round that
+read the old state. An in-memory ARI stand-in records the requests; the same runs for real
+in tests/scenarios/direct_routes (983 on the very next call, a schedule's start)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from vipcall.presence.absence import AbsenceSettings
+from vipcall.presence.activity import Period
+from vipcall.presence.model import Role
+from vipcall.routing.rules import Policy
+from vipcall.routing.snapshot import Organization
+from vipcall.service.direct import FAMILY, TOKEN_VAR, DirectRoutes
+from vipcall.store.calls import UserFacts
+from vipcall.store.routing_cache import RoutingCache
+
+MAIJA = UserFacts(
+    id=1, org=Organization(id=1), mobile="+358401000001", landline="+35891000001",
+    role=Role.MOBILE, manual_activity=1, periods=(), forwardings=(), immediate_forward=None,
+    activity_forwards={}, softphones=(), voicemail_enabled=True, absence=AbsenceSettings(),
+)  # fmt: skip
+
+
+class FakeAri:
+    """AstDB and globals as Asterisk keeps them; ``gate`` holds each put until set."""
+
+    def __init__(self) -> None:
+        self.db: dict[str, str] = {}
+        self.globals: dict[str, str] = {TOKEN_VAR: "earlier-app"}
+        self.calls: list[tuple[str, str]] = []
+        self.gate: asyncio.Event | None = None
+
+    async def set_global_var(self, variable: str, value: str) -> None:
+        self.calls.append(("global", value))
+        self.globals[variable] = value
+
+    async def db_put(self, family: str, key: str, value: str) -> None:
+        assert family == FAMILY
+        if self.gate is not None:
+            await self.gate.wait()
+        self.calls.append(("put", key))
+        self.db[key] = value
+
+    async def db_clear(self, family: str, key: str) -> None:
+        self.calls.append(("clear", key))
+        self.db[key] = ""
+
+    def taken(self, number: str) -> str | None:
+        """The entry the dialplan would take now (its token is the global's)."""
+        value, token = self.db.get(number, ""), self.globals.get(TOKEN_VAR, "")
+        return value if token and value.startswith(token + "|") else None
+
+
+def setup(*users: UserFacts) -> tuple[FakeAri, RoutingCache, DirectRoutes]:
+    ari = FakeAri()
+    cache = RoutingCache(lambda: None)  # type: ignore[arg-type, return-value]
+    for facts in users:
+        cache._put(facts, frozenset())
+    cache.loaded = cache.listening = True
+    direct = DirectRoutes(ari, cache, Policy())  # type: ignore[arg-type]
+    direct.connect()
+    return ari, cache, direct
+
+
+async def test_after_a_connect_every_green_users_numbers_get_a_route_under_a_new_token() -> None:
+    ari, _, direct = setup(MAIJA)
+    await direct.round()
+    assert ari.globals[TOKEN_VAR] not in ("", "earlier-app")
+    mobile, landline = ari.taken(MAIJA.mobile), ari.taken(MAIJA.landline or "")
+    assert mobile and mobile.endswith("|30|1|+358401000001|||PJSIP/+358401000001@mobile")
+    assert landline and landline.endswith("|30|1|+35891000001|||PJSIP/+358401000001@mobile")
+
+
+async def test_a_red_users_landline_has_no_route_their_mobile_keeps_one() -> None:
+    lunch = replace(MAIJA, manual_activity=3)
+    ari, _, direct = setup(lunch)
+    await direct.round()
+    assert ari.taken(MAIJA.mobile)
+    assert not ari.taken(MAIJA.landline or "")
+
+
+async def test_until_the_memory_is_fresh_no_route_is_taken_not_even_an_earlier_apps() -> None:
+    ari, cache, direct = setup(MAIJA)
+    cache.listening = False
+    await direct.round()
+    assert ari.globals[TOKEN_VAR] == ""
+    assert ari.db == {}
+
+
+async def test_a_lost_listening_connection_switches_the_routes_off() -> None:
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    cache._down()  # what the listener does when its connection is lost
+    await direct.round()
+    assert ari.globals[TOKEN_VAR] == ""
+    assert not ari.taken(MAIJA.mobile)
+
+
+async def test_a_route_ends_at_the_next_scheduled_boundary() -> None:
+    starts = datetime.now(UTC) + timedelta(hours=1)
+    meeting = replace(MAIJA, periods=(Period(4, starts, starts + timedelta(hours=1)),))
+    ari, _, direct = setup(meeting)
+    await direct.round()
+    value = ari.taken(MAIJA.mobile)
+    assert value and value.split("|")[1] == str(int(starts.timestamp()))
+
+
+async def test_a_withdrawn_route_stays_off_until_the_write_is_read_back() -> None:
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    await direct.withdraw(MAIJA.id)  # before a 983 code's write
+    assert not ari.taken(MAIJA.landline or "")
+    # a re-read that started before the write brings the old (green) state back
+    cache._put(MAIJA, frozenset())
+    direct.users_changed({MAIJA.id})
+    await direct.round()
+    assert not ari.taken(MAIJA.landline or ""), "held while the write is under way"
+    # the write is done: the store marks the user, then releases the hold
+    cache.touch(MAIJA.id)
+    direct.release(MAIJA.id)
+    await direct.round()
+    assert not ari.taken(MAIJA.landline or ""), "held by the memory's mark"
+    # the re-read after the write: lunch (red), so the landline asks the app
+    cache._put(replace(MAIJA, manual_activity=3), frozenset())
+    cache._dirty.clear()
+    direct.users_changed({MAIJA.id})
+    await direct.round()
+    assert not ari.taken(MAIJA.landline or "")
+    assert ari.taken(MAIJA.mobile), "the mobile still rings directly at lunch"
+
+
+async def test_a_put_in_flight_when_a_withdraw_begins_is_cleared_after_it() -> None:
+    ari, _, direct = setup(MAIJA)
+    await direct.round()
+    ari.db.clear()
+    direct.pushed.clear()
+    direct.owned.clear()
+    ari.gate = asyncio.Event()
+    direct.users_changed({MAIJA.id})
+    writing = asyncio.create_task(direct.round())
+    await asyncio.sleep(0.01)  # the first put is waiting for Asterisk
+    withdrawing = asyncio.create_task(direct.withdraw(MAIJA.id))
+    await asyncio.sleep(0.01)
+    ari.gate.set()
+    await asyncio.gather(writing, withdrawing)
+    assert not ari.taken(MAIJA.mobile)
+    assert not ari.taken(MAIJA.landline or "")
