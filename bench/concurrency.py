@@ -106,6 +106,17 @@ def _start_app(rig: Rig, users: int, timeout: float) -> float:
         time.sleep(2)
     else:
         raise SystemExit("bench: provisioning did not finish in time")
+    # the direct routes' first full write (vipcall.service.direct): the gauge is set when
+    # the round ends
+    while time.monotonic() < deadline:
+        written = app_metrics(rig.args.app_http_port).get("vipcall_direct_routes", 0)
+        if written:
+            print(f"bench: {int(written)} direct routes written "
+                  f"{time.monotonic() - started:.1f} s after the start", flush=True)  # fmt: skip
+            break
+        time.sleep(1)
+    else:
+        raise SystemExit("bench: the direct routes were not written in time")
     return loaded
 
 
