@@ -19,7 +19,7 @@ from vipcall.db.engine import session_factory, transaction
 from vipcall.directory import history
 from vipcall.directory.errors import InvalidField
 from vipcall.directory.servicenumbers import create_service_number
-from vipcall.history.recorder import Note, Recorder
+from vipcall.history.recorder import Note, Recorder, end_reported
 from vipcall.history.rules import (
     DayCount,
     Direction,
@@ -175,6 +175,37 @@ async def test_the_dialplans_report_alone_still_makes_a_record(
     assert row["route"] == "forwarded"
     assert row["started_at"] == NOW - timedelta(seconds=26)
     assert row["callee_user_id"] == people["maija"]
+
+
+async def test_a_direct_routes_report_names_the_calling_user_as_the_app_would(
+    conn: asyncpg.Connection, people: dict[str, int]
+) -> None:
+    """A call rung from a direct route (no decision in the app): the end report makes the
+    record, and the routing memory's lookup names the calling user (Kalle, calling Maija's
+    mobile from his own mobile through the PSTN), so it is his outgoing call too."""
+    notes: list[Note] = []
+
+    class Notes:
+        def note(self, n: Note) -> None:
+            notes.append(n)
+
+    query = {
+        "id": channel(), "status": "ANSWER", "answered": "20000", "dialed": "26000",
+        "user": str(people["maija"]), "called": "+358401260001", "caller": "+358401260002",
+        "dial": "PJSIP/+358401260001@mobile", "via": "direct",
+    }  # fmt: skip
+    mobiles = {"+358401260002": people["kalle"]}
+    assert end_reported(Notes(), query, mobiles.get)
+    await write_records(conn, notes)
+    [row] = await rows(conn)
+    assert row["route"] == "rang"
+    assert row["callee_user_id"] == people["maija"]
+    assert row["caller_user_id"] == people["kalle"]
+    assert row["caller_org_id"] == people["kalle_org"]
+    # a report of a call the app decided names nobody by lookup (its start note does)
+    notes.clear()
+    assert end_reported(Notes(), {**query, "id": channel(), "via": ""}, mobiles.get)
+    assert isinstance(notes[0], RecordEnd) and notes[0].caller_user_id is None
 
 
 async def test_the_recorder_writes_in_batches_and_keeps_a_refused_batch() -> None:
@@ -337,8 +368,9 @@ async def test_a_service_number_call_is_the_call_of_the_member_who_took_it(
         a = await history.organization_summary(s, people["maija_org"], days=1, now=NOW)
         b = await history.organization_summary(s, people["ulla_org"], days=1, now=NOW)
     # the member who took the calls sees them as incoming, with the caller and the talk time
-    assert [(e.direction, e.route, e.other_number, e.answered, e.length_seconds)
-            for e in kalles] == [(Direction.IN, Route.SERVICE_NUMBER, OUTSIDE, True, 60)] * 2
+    assert [
+        (e.direction, e.route, e.other_number, e.answered, e.length_seconds) for e in kalles
+    ] == [(Direction.IN, Route.SERVICE_NUMBER, OUTSIDE, True, 60)] * 2
     assert kalle_days == [DayCount(date(2026, 11, 26), incoming=2)]
     assert maijas == []  # a member who did not take it has no record of it
     assert [(e.direction, e.route) for e in ullas] == [(Direction.OUT, Route.SERVICE_NUMBER)]

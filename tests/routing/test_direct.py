@@ -64,6 +64,13 @@ def test_a_forwarding_of_another_activity_does_not_keep_the_user_from_a_direct_r
     assert direct_ring(later, MOBILE, POLICY) is not None
 
 
+def test_the_services_own_numbers_never_get_a_direct_route() -> None:
+    """Even if a user were given the activity or the voicemail number, those have their own
+    rules (the menu, the mailbox)."""
+    for number in (POLICY.activity_number, POLICY.voicemail_number):
+        assert direct_ring(user(mobile=number), number, POLICY) is None
+
+
 def test_a_user_with_softphones_goes_to_the_app() -> None:
     assert direct_ring(user(softphones=("sp-7-1",)), MOBILE, POLICY) is None
 

@@ -6,9 +6,11 @@ in tests/scenarios/direct_routes (983 on the very next call, a schedule's start)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from vipcall.ari import AriError
 from vipcall.presence.absence import AbsenceSettings
 from vipcall.presence.activity import Period
 from vipcall.presence.model import Role
@@ -33,9 +35,12 @@ class FakeAri:
         self.globals: dict[str, str] = {TOKEN_VAR: "earlier-app"}
         self.calls: list[tuple[str, str]] = []
         self.gate: asyncio.Event | None = None
+        self.refuse_globals = False
 
     async def set_global_var(self, variable: str, value: str) -> None:
         self.calls.append(("global", value))
+        if self.refuse_globals:
+            raise AriError(500, "POST", "/asterisk/variable", "refused")
         self.globals[variable] = value
 
     async def db_put(self, family: str, key: str, value: str) -> None:
@@ -149,3 +154,77 @@ async def test_a_put_in_flight_when_a_withdraw_begins_is_cleared_after_it() -> N
     await asyncio.gather(writing, withdrawing)
     assert not ari.taken(MAIJA.mobile)
     assert not ari.taken(MAIJA.landline or "")
+
+
+async def test_overlapping_writes_hold_the_user_until_the_last_is_released() -> None:
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    await direct.withdraw(MAIJA.id)
+    await direct.withdraw(MAIJA.id)  # a second code while the first is still writing
+    direct.release(MAIJA.id)
+    await direct.round()
+    assert not ari.taken(MAIJA.mobile), "still held by the second write"
+    direct.release(MAIJA.id)
+    await direct.round()
+    assert ari.taken(MAIJA.mobile)
+
+
+async def test_a_withdraw_cancelled_midway_switches_every_route_off_until_rewritten() -> None:
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    old_token = ari.globals[TOKEN_VAR]
+    ari.gate = asyncio.Event()  # Asterisk does not answer
+    async with direct._lock:  # a put on its way holds the lock
+        withdrawing = asyncio.create_task(direct.withdraw(MAIJA.id))
+        await asyncio.sleep(0.01)
+        withdrawing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await withdrawing
+    direct.release(MAIJA.id)
+    ari.gate = None
+    await direct.round()
+    assert ari.globals[TOKEN_VAR] != old_token, "a new token: every earlier entry is void"
+    assert ari.taken(MAIJA.mobile), "written again under it"
+
+
+async def test_a_refused_token_keeps_the_old_bookkeeping_and_is_retried() -> None:
+    ari, _, direct = setup(MAIJA)
+    await direct.round()
+    pushed = dict(direct.pushed)
+    direct.connect()  # a reconnect: a new token is due
+    ari.refuse_globals = True
+    await direct.round()
+    assert direct.pushed == pushed, "what Asterisk holds is still known (a withdraw clears it)"
+    assert direct._retry(), "tried again after a pause"
+    ari.refuse_globals = False
+    await direct.round()
+    assert ari.taken(MAIJA.mobile)
+
+
+async def test_while_the_memory_is_stale_the_writer_waits_without_spinning() -> None:
+    starts = datetime.now(UTC) - timedelta(seconds=1)  # a boundary already due
+    meeting = replace(MAIJA, periods=(Period(4, starts, starts + timedelta(hours=1)),))
+    ari, cache, direct = setup(meeting)
+    direct._due[MAIJA.id] = starts.timestamp()
+    direct._expiry.append((starts.timestamp(), MAIJA.id))
+    cache.listening = False
+    await direct.round()
+    assert ari.globals[TOKEN_VAR] == ""
+    assert not direct._expiry and not direct._retry(), "nothing to wake for until fresh"
+
+
+async def test_a_users_next_boundary_is_kept_once_even_without_a_route() -> None:
+    """On holiday with the absence notice neither number has a route; when the holiday
+    ends they get one again (the boundary is watched for them too), and recomputing a user
+    does not pile up timers."""
+    now = datetime.now(UTC)
+    period = Period(6, now - timedelta(days=1), now + timedelta(days=2))
+    holiday = replace(MAIJA, role=Role.ABSENCE_NOTICE, periods=(period,))
+    ari, _, direct = setup(holiday)
+    await direct.round()
+    assert not ari.taken(MAIJA.mobile) and not ari.taken(MAIJA.landline or "")
+    for _ in range(3):
+        direct.users_changed({MAIJA.id})
+        await direct.round()
+    assert direct._due == {MAIJA.id: (now + timedelta(days=2)).timestamp()}
+    assert len(direct._expiry) == 1

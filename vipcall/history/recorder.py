@@ -182,14 +182,26 @@ def after_flow(recorder: CallRecords, ch: CallChannel, entry: Entry, routed: Rou
         recorder.note(RecordEnd(ch.id, datetime.now(UTC)))
 
 
-def end_reported(recorder: CallRecords, query: dict[str, str]) -> bool:
+def end_reported(
+    recorder: CallRecords,
+    query: dict[str, str],
+    calling_user: Callable[[str], int | None] | None = None,
+) -> bool:
     """The dialplan's report that a handed-off call ended (``GET /call-ended?...`` from
-    ``[vipcall-ended]``); ``False`` for a report without a channel id."""
+    ``[vipcall-ended]``); ``False`` for a report without a channel id.
+
+    A call rung from a direct route (:mod:`vipcall.service.direct`) had no decision in the
+    app: ``calling_user`` (the routing memory's lookup by mobile number) names the calling
+    user, as the app's start note would have."""
     channel = query.get("id", "")
     if not channel:
         return False
-    if query.get("via") == "direct":  # rung from a direct route (vipcall.service.direct)
+    caller_user_id = None
+    if query.get("via") == "direct":
         DIRECT_CALLS.inc()
+        caller = query.get("caller", "")
+        if calling_user is not None and caller.startswith("+"):
+            caller_user_id = calling_user(caller)
     recorder.note(
         end_from_report(
             channel,
@@ -201,6 +213,7 @@ def end_reported(recorder: CallRecords, query: dict[str, str]) -> bool:
             called=query.get("called", ""),
             caller=query.get("caller", ""),
             dial=query.get("dial", ""),
+            caller_user_id=caller_user_id,
         )
     )
     return True

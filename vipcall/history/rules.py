@@ -196,6 +196,8 @@ class RecordEnd:
     caller_number: str | None = None
     called_number: str | None = None
     callee_user_id: int | None = None
+    caller_user_id: int | None = None
+    """The calling user, for a call the app did not decide (a direct route)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,7 @@ def end_from_report(
     called: str,
     caller: str,
     dial: str,
+    caller_user_id: int | None = None,
 ) -> RecordEnd:
     """The end of a handed-off call from the dialplan's report: ``ANSWEREDTIME`` (talk) and
     ``DIALEDTIME`` (ringing + talk) in milliseconds, counted back from ``now``."""
@@ -242,6 +245,7 @@ def end_from_report(
         caller_number=caller if caller.startswith("+") else None,
         called_number=called if called.startswith("+") else None,
         callee_user_id=int(user) if user.isdigit() else None,
+        caller_user_id=caller_user_id,
     )
 
 

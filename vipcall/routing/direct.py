@@ -51,6 +51,8 @@ def direct_ring(callee: Subscriber, called: str, policy: Policy) -> Ring | None:
     """
     if callee.softphones or callee.forwardings_now:
         return None
+    if called in (policy.activity_number, policy.voicemail_number):
+        return None  # the service's own numbers have their own rules (route_call)
     anyone = replace(callee, caller_is_vip=False, earlier_stopped_calls=0)
     decision = route_inbound(anyone, called, policy)
     if isinstance(decision, Ring) and decision.targets == (Handset(callee.mobile),):

@@ -45,6 +45,8 @@ TOKEN_VAR = "VIP_DIRECT_TOKEN"
 #: Users computed between two yields to the event loop (a full round of 100,000 users
 #: must not hold calls up).
 CHUNK = 200
+#: Seconds before work a round could not do is tried again.
+RETRY_S = 1.0
 
 
 class DirectRoutes:
@@ -60,9 +62,12 @@ class DirectRoutes:
         self.pushed: dict[str, tuple[int, int]] = {}
         """number -> (user id, hash of the value) as written under :attr:`token`."""
         self.owned: dict[int, set[str]] = {}
-        self._held: set[int] = set()
+        self._held: dict[int, int] = {}
+        """user id -> writes about them under way on this node (withdrawn, not released)."""
         self._todo: set[int] = set()
         self._all = False
+        self._due: dict[int, float] = {}
+        """user id -> when their routing next changes by the clock (epoch seconds)."""
         self._expiry: list[tuple[float, int]] = []
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -96,24 +101,35 @@ class DirectRoutes:
     # -- a change this node writes ------------------------------------------------------
 
     async def withdraw(self, user_id: int) -> None:
-        """Before a write about ``user_id``: blank their entries and hold them back."""
-        self._held.add(user_id)
+        """Before a write about ``user_id``: blank their entries and hold them back until
+        :meth:`release` (one release per withdraw; writes may overlap)."""
+        self._held[user_id] = self._held.get(user_id, 0) + 1
         try:
             # under the lock: a put already on its way to Asterisk is recorded first
             async with self._lock:
                 for number in list(self.owned.get(user_id, ())):
                     await self._clear_locked(user_id, number)
-        except Exception as exc:  # noqa: BLE001 - then no entry at all may be taken
-            log.warning("direct routes: withdrawing user %d failed (%s)", user_id, exc)
+        except BaseException as exc:
+            # An entry may still be there: no entry at all may be taken until a new token
+            # and a full write (the writer's next round).
+            log.warning("direct routes: withdrawing user %d failed (%r)", user_id, exc)
             self._all = True
+            self._wake.set()
+            if not isinstance(exc, Exception):
+                raise  # cancelled: the writer blanks the token on its next round
             try:
                 await self._set_token("")
             except Exception as exc2:  # noqa: BLE001
                 log.error("direct routes: could not switch them off (%s)", exc2)
 
     def release(self, user_id: int) -> None:
-        """After the write (and the store's mark): compute the user again once re-read."""
-        self._held.discard(user_id)
+        """After the write (and the store's mark), or its failure: compute the user again
+        once re-read."""
+        held = self._held.get(user_id, 0) - 1
+        if held > 0:
+            self._held[user_id] = held
+        else:
+            self._held.pop(user_id, None)
         self._todo.add(user_id)
         self._wake.set()
 
@@ -122,9 +138,10 @@ class DirectRoutes:
     async def run(self) -> None:
         """Write what changed, forever (cancel to stop)."""
         while True:
-            timeout = None
+            timeout = RETRY_S if self._retry() else None
             if self._expiry:
-                timeout = max(0.0, self._expiry[0][0] - datetime.now(UTC).timestamp())
+                due = max(0.0, self._expiry[0][0] - datetime.now(UTC).timestamp())
+                timeout = due if timeout is None else min(timeout, due)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
@@ -134,41 +151,67 @@ class DirectRoutes:
                 await self.round()
             except AriUnavailable:
                 self._all = True  # the next connect writes everything
-            except Exception:  # noqa: BLE001 - next change or connect tries again
+            except Exception:  # noqa: BLE001 - tried again after a pause
                 log.exception("direct routes: round failed")
                 self._all = True
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(RETRY_S)
+
+    def _retry(self) -> bool:
+        """Work is left that a round could not do (a refused write, a token not set)."""
+        if not self.connected:
+            return False
+        if not self.cache.fresh:
+            return self.token != ""
+        return self._all or not self.token or bool(self._todo)
 
     async def round(self) -> None:
         """One round: the token, then the entries of the users that changed."""
         if not self.connected:
             return
         if not self.cache.fresh:
+            # No entry may be taken: a full write with a new token once fresh again.
             self._all = True
+            self._expiry.clear()
+            self._due.clear()
             if self.token != "":
                 await self._set_token("")
             return
         now = datetime.now(UTC)
-        while self._expiry and self._expiry[0][0] <= now.timestamp():
-            self._todo.add(heapq.heappop(self._expiry)[1])
         if self._all or not self.token:
+            if not await self._set_token(secrets.token_hex(4)):
+                return  # retried (the old token, if any, still matches only old entries)
             self._all, self._todo = False, set()
             self.pushed.clear()
             self.owned.clear()
             self._expiry.clear()
-            if not await self._set_token(secrets.token_hex(4)):
-                return
+            self._due.clear()
             users = list(self.cache.users)
         else:
+            self._take_due(now)
             users, self._todo = list(self._todo), set()
         self.rounds += 1
         for n, user_id in enumerate(users):
             if n and n % CHUNK == 0:
                 await asyncio.sleep(0)
-                if not self.token:  # the memory went stale meanwhile
+                if not self.token or self._all:  # stale memory, or a new full round needed
                     return
+                # changes notified meanwhile go first: a full round of 100,000 users takes
+                # tens of seconds
+                now = datetime.now(UTC)
+                self._take_due(now)
+                urgent, self._todo = self._todo, set()
+                for urgent_id in urgent:
+                    await self._user(urgent_id, now)
             await self._user(user_id, now)
         DIRECT_ROUTES.set(len(self.pushed))
+
+    def _take_due(self, now: datetime) -> None:
+        """The users whose routing changes by the clock now join the round."""
+        while self._expiry and self._expiry[0][0] <= now.timestamp():
+            at, user_id = heapq.heappop(self._expiry)
+            if self._due.get(user_id) == at:
+                del self._due[user_id]
+                self._todo.add(user_id)
 
     async def _set_token(self, token: str) -> bool:
         try:
@@ -210,6 +253,8 @@ class DirectRoutes:
 
     async def _user(self, user_id: int, now: datetime) -> None:
         if self._stopped(user_id):
+            # withdrawn already (a write under way), or the token is off; computed again
+            # once the write is read back
             return
         want, until = self.wanted(user_id, now)
         for number in self.owned.get(user_id, set()) - want.keys():
@@ -217,8 +262,13 @@ class DirectRoutes:
         for number, value in want.items():
             if self.pushed.get(number) != (user_id, hash(value)):
                 await self._put(user_id, number, value)
-        if until is not None and want:
-            heapq.heappush(self._expiry, (until.timestamp(), user_id))
+        # the next boundary, with or without an entry now (a red landline turns green)
+        at = until.timestamp() if until is not None else None
+        if at is None:
+            self._due.pop(user_id, None)
+        elif self._due.get(user_id) != at:
+            self._due[user_id] = at
+            heapq.heappush(self._expiry, (at, user_id))
 
     async def _put(self, user_id: int, number: str, value: str) -> None:
         async with self._lock:
@@ -230,8 +280,10 @@ class DirectRoutes:
             except AriUnavailable:
                 raise
             except AriError as exc:
+                # the old value may be stale: blank it, and try the user again
                 log.warning("direct route %s not written (%s)", number, exc)
                 self._todo.add(user_id)
+                await self._clear_locked(user_id, number)
                 return
             old = self.pushed.get(number)
             if old is not None and old[0] != user_id:

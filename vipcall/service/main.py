@@ -85,10 +85,14 @@ async def serve(settings: Settings) -> None:
         direct = DirectRoutes(ari, cache, ctx.policy)
         store.guard = direct
         app.direct = direct
-    # The dialplan's end-of-call reports: a plain listener of their own, not aiohttp's.
-    reports = await serve_reports(
-        lambda query: history.end_reported(records, query), settings.http_host, 0
-    )
+    # The dialplan's end-of-call reports: a plain listener of their own, not aiohttp's. A
+    # direct route's call names its calling user from the routing memory.
+    calling_user = (lambda n: cache.party_ids(n, None, None)[0]) if cache is not None else None
+
+    def call_ended(query: dict[str, str]) -> bool:
+        return history.end_reported(records, query, calling_user)
+
+    reports = await serve_reports(call_ended, settings.http_host, 0)
     report_port = reports.sockets[0].getsockname()[1]
     app.end_url = f"http://{urlsplit(settings.media_url).hostname}:{report_port}"
     # Message waiting: whoever changed a mailbox (web, CLI, expiry, a call), by LISTEN/NOTIFY;
@@ -107,7 +111,7 @@ async def serve(settings: Settings) -> None:
             stream,
             ctx.store,
             lambda who, keys: transfer.check(ctx, who, keys),
-            lambda query: history.end_reported(records, query),
+            call_ended,
         )
     )
     await runner.setup()

@@ -23,6 +23,7 @@ from vipcall.calls.recordings import StoredRecordings
 from vipcall.metrics import ACTIVE_CALLS, ARI_CONNECTED, CALLS, FAIL_OPEN, RECONCILED
 from vipcall.routing.decisions import Cause
 from vipcall.service import dispatch
+from vipcall.service.direct import TOKEN_VAR as DIRECT_TOKEN_VAR
 from vipcall.service.direct import DirectRoutes
 from vipcall.service.endpoints import ENDPOINT_EVENTS, SoftphoneStates
 from vipcall.service.provisioning import Provisioner
@@ -195,6 +196,12 @@ class StasisApp:
         self._provisioned_full = False
         if self.direct is not None:
             self.direct.connect()  # a new token and everything written again
+        else:
+            # Direct routes off: an earlier app's, still in this Asterisk, must not be taken.
+            try:
+                await self.ari.set_global_var(DIRECT_TOKEN_VAR, "")
+            except Exception as exc:  # noqa: BLE001 - the next connect tries again
+                log.warning("switching direct routes off failed (%s)", type(exc).__name__)
         mwi.forget(self.ari)  # Asterisk may have restarted: every mailbox state is published again
         try:
             await self.ari.set_event_filter(disallowed=UNUSED_EVENTS)

@@ -40,9 +40,11 @@ ON CONFLICT (channel_id) DO UPDATE SET
 
 UPSERT_END = f"""
 INSERT INTO call_records AS r (channel_id, started_at, ended_at, answered_at, dial_status,
-    route, caller_number, called_number, callee_user_id, callee_org_id)
+    route, caller_number, called_number, callee_user_id, callee_org_id, caller_user_id,
+    caller_org_id)
 VALUES ($1, COALESCE($2::timestamptz, $3::timestamptz), $3::timestamptz, $4::timestamptz,
-    $5::text, $6::text, $7::text, $8::text, $9::int, {_ORG.format("$9::int")})
+    $5::text, $6::text, $7::text, $8::text, $9::int, {_ORG.format("$9::int")}, $10::int,
+    {_ORG.format("$10::int")})
 ON CONFLICT (channel_id) DO UPDATE SET
     ended_at = GREATEST(r.ended_at, EXCLUDED.ended_at),
     answered_at = COALESCE(r.answered_at, EXCLUDED.answered_at),
@@ -50,7 +52,9 @@ ON CONFLICT (channel_id) DO UPDATE SET
     caller_number = COALESCE(r.caller_number, EXCLUDED.caller_number),
     called_number = COALESCE(r.called_number, EXCLUDED.called_number),
     callee_user_id = COALESCE(r.callee_user_id, EXCLUDED.callee_user_id),
-    callee_org_id = COALESCE(r.callee_org_id, EXCLUDED.callee_org_id)
+    callee_org_id = COALESCE(r.callee_org_id, EXCLUDED.callee_org_id),
+    caller_user_id = COALESCE(r.caller_user_id, EXCLUDED.caller_user_id),
+    caller_org_id = COALESCE(r.caller_org_id, EXCLUDED.caller_org_id)
 """
 
 
@@ -91,6 +95,7 @@ def _end_args(e: RecordEnd) -> tuple[object, ...]:
         e.caller_number,
         e.called_number,
         e.callee_user_id,
+        e.caller_user_id,
     )
 
 

@@ -69,6 +69,8 @@ MAX_HOPS = 10
 #: the database query reads them).
 STOPPED_KEPT = timedelta(days=1)
 STOPPED_LIMIT = 50
+#: Seconds without a notification after which the listening connection is checked.
+QUIET_CHECK_S = 30.0
 #: Seconds the listener waits after a wake-up before it re-reads, so that what arrives
 #: together is read together (every node applies a change this much later).
 COALESCE_S = 0.003
@@ -449,10 +451,17 @@ class RoutingCache:
             waiter = asyncio.ensure_future(self._wake.wait())
             dropped = asyncio.ensure_future(lost.wait())
             try:
-                await asyncio.wait({waiter, dropped}, timeout=60, return_when="FIRST_COMPLETED")
+                done, _ = await asyncio.wait(
+                    {waiter, dropped}, timeout=QUIET_CHECK_S, return_when="FIRST_COMPLETED"
+                )
             finally:
                 waiter.cancel()
                 dropped.cancel()
+            if not done and not conn.is_closed():
+                # Quiet: a connection can die without a word, and then memory (and the
+                # direct routes written from it) would miss changes. Its error ends the
+                # serve, and the memory is reloaded on a new connection.
+                await conn.fetchval("SELECT 1", timeout=5)
             # A change this node writes arrives twice, as its notification and as the
             # writer's touch(), within about a millisecond in either order: one re-read
             # after both instead of one after each.
@@ -602,9 +611,9 @@ class CachedCallStore(DbCallStore):
         """Around a write that changes the user's routing: the direct routes withdrawn
         before it, the memory's mark after it (so the next call reads what was written)."""
         guard = self.guard
-        if guard is not None:
-            await guard.withdraw(user_id)
         try:
+            if guard is not None:
+                await guard.withdraw(user_id)
             yield
             self.cache.touch(user_id)
         finally:
