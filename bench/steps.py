@@ -59,7 +59,6 @@ exten => _[+0-9].,1,Dial(PJSIP/${{EXTEN}}@mobile,{timeout},b(vipcall-predial^s^1
 """
 
 
-
 def foreign_processes(mine: set[int]) -> list[str]:
     """Asterisk/SIPp/vipcall/pytest processes other than ``mine`` (and this one): they
     would share the CPUs with a bench."""
@@ -244,8 +243,7 @@ class Rig:
             raise SystemExit(f"bench: app provisioned only {found}/{want} numbers in 120 s")
         while not self.args.no_direct and time.monotonic() < deadline:
             # and the direct routes (vipcall.service.direct): every user is green at first
-            m = re.search(r"^vipcall_direct_routes (\S+)$", self.app.metrics(), re.M)
-            if m and float(m.group(1)) >= want:
+            if app_metrics(self.args.app_http_port).get("vipcall_direct_routes", 0) >= want:
                 break
             time.sleep(0.5)
         else:
@@ -270,6 +268,7 @@ class Rig:
                 return True
             time.sleep(0.5)
         return False
+
     def messages_log_size(self) -> int:
         assert self.instance is not None
         try:
@@ -461,12 +460,22 @@ class Rig:
         found = [
             subprocess.Popen(
                 [
-                    str(Path(sys.executable).with_name("py-spy")), "record",
-                    "--pid", str(self.app.proc.pid), "--duration", str(int(duration)),
-                    "--rate", "250", "--format", "raw", "--nonblocking",
-                    "--output", str(folder / "pyspy.txt"),
+                    str(Path(sys.executable).with_name("py-spy")),
+                    "record",
+                    "--pid",
+                    str(self.app.proc.pid),
+                    "--duration",
+                    str(int(duration)),
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--output",
+                    str(folder / "pyspy.txt"),
                 ],
-                stdout=subprocess.DEVNULL, stderr=open(folder / "pyspy.err", "wb"),
+                stdout=subprocess.DEVNULL,
+                stderr=open(folder / "pyspy.err", "wb"),
                 start_new_session=True,
             )  # fmt: skip
         ]
@@ -474,21 +483,42 @@ class Rig:
             found.append(
                 subprocess.Popen(
                     [
-                        "perf", "record", "-F", "299", "-g", "-p", str(self.ast_pid),
-                        "-o", str(folder / "perf-asterisk.data"), "--", "sleep",
+                        "perf",
+                        "record",
+                        "-F",
+                        "299",
+                        "-g",
+                        "-p",
+                        str(self.ast_pid),
+                        "-o",
+                        str(folder / "perf-asterisk.data"),
+                        "--",
+                        "sleep",
                         str(int(duration)),
                     ],
-                    stdout=subprocess.DEVNULL, stderr=open(folder / "perf.err", "wb"),
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(folder / "perf.err", "wb"),
                     start_new_session=True,
                 )  # fmt: skip
             )
             found.append(
                 subprocess.Popen(
                     [
-                        "perf", "record", "-F", "299", "-g", "-p", str(self.app.proc.pid),
-                        "-o", str(folder / "perf-app.data"), "--", "sleep", str(int(duration)),
+                        "perf",
+                        "record",
+                        "-F",
+                        "299",
+                        "-g",
+                        "-p",
+                        str(self.app.proc.pid),
+                        "-o",
+                        str(folder / "perf-app.data"),
+                        "--",
+                        "sleep",
+                        str(int(duration)),
                     ],
-                    stdout=subprocess.DEVNULL, stderr=open(folder / "perf-app.err", "wb"),
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(folder / "perf-app.err", "wb"),
                     start_new_session=True,
                 )  # fmt: skip
             )

@@ -72,7 +72,6 @@ class DirectRoutes:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self.connected = False
-        self.rounds = 0
         cache.watch(self)
 
     # -- what the memory and the connection tell ----------------------------------------
@@ -189,7 +188,6 @@ class DirectRoutes:
         else:
             self._take_due(now)
             users, self._todo = list(self._todo), set()
-        self.rounds += 1
         for n, user_id in enumerate(users):
             if n and n % CHUNK == 0:
                 await asyncio.sleep(0)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from harness.app import AppProcess, eventually
 from harness.party import uri_user
 from tests.scenarios.self_service.test_self_service import dial_code, speak_after_greeting
-from tests.support.people import fresh_external, messages_of
+from tests.support.people import Person, fresh_external, messages_of
 
 
 def direct_route(app: AppProcess, number: str) -> str | None:
@@ -29,6 +29,22 @@ async def direct_route_written(app: AppProcess, number: str) -> None:
     """Wait until the app has written the number's route (it follows the user's creation
     through the routing memory's notification, within milliseconds)."""
     await eventually(lambda: direct_route(app, number))
+
+
+async def landline_call_leaves_a_message(parties, database: str, person: Person) -> None:  # type: ignore[no-untyped-def]
+    """A call from outside to the person's landline: the handset does not ring, the caller
+    leaves a message for the landline (the app decided: red landline -> voicemail)."""
+    assert person.landline is not None
+    handset = await parties.handset().start()
+    call = await parties.external_caller(
+        fresh_external(), person.landline, "uac_message.xml",
+        hold=speak_after_greeting(person.landline),
+    ).run()  # fmt: skip
+    handset.kill()
+    assert call.ok, call.log
+    assert not (await handset.wait()).received("INVITE"), "the handset did not ring"
+    messages = await eventually(lambda: messages_of(database, person.id))
+    assert messages[0]["called_number"] == person.landline
 
 
 async def test_a_green_users_handset_rings_without_asking_the_app(vipcall, people, parties) -> None:
@@ -88,16 +104,7 @@ async def test_983_takes_effect_on_the_very_next_call_after_a_direct_one(
 
     await dial_code(parties, maija, "9833")  # lunch: red, landline calls to voicemail
 
-    handset = await parties.handset().start()
-    call = await parties.external_caller(
-        fresh_external(), maija.landline, "uac_message.xml",
-        hold=speak_after_greeting(maija.landline),
-    ).run()  # fmt: skip
-    handset.kill()
-    assert call.ok, call.log
-    assert not (await handset.wait()).received("INVITE"), "the handset did not ring"
-    messages = await eventually(lambda: messages_of(database, maija.id))
-    assert messages[0]["called_number"] == maija.landline
+    await landline_call_leaves_a_message(parties, database, maija)
 
 
 async def test_a_route_ends_when_a_scheduled_activity_begins(
@@ -117,13 +124,4 @@ async def test_a_route_ends_when_a_scheduled_activity_begins(
     await eventually(until_the_start)
     await asyncio.sleep(max(0.0, (starts - datetime.now(UTC)).total_seconds()) + 0.2)
 
-    handset = await parties.handset().start()
-    call = await parties.external_caller(
-        fresh_external(), maija.landline, "uac_message.xml",
-        hold=speak_after_greeting(maija.landline),
-    ).run()  # fmt: skip
-    handset.kill()
-    assert call.ok, call.log
-    assert not (await handset.wait()).received("INVITE"), "the handset did not ring"
-    messages = await eventually(lambda: messages_of(database, maija.id))
-    assert messages[0]["called_number"] == maija.landline
+    await landline_call_leaves_a_message(parties, database, maija)
