@@ -89,7 +89,6 @@ def _parse_valid(text: str, region: str) -> phonenumbers.PhoneNumber | None:
     return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
-@lru_cache(maxsize=65536)
 def normalize(raw: str, region: str = "FI") -> str:
     """Return ``raw`` as E.164 (``+358401234567``) or raise :class:`InvalidNumber`.
 
@@ -99,11 +98,21 @@ def normalize(raw: str, region: str = "FI") -> str:
     """
     if not isinstance(raw, str):
         raise InvalidNumber(repr(raw), "is not a string")
+    e164, reason = _normalized(raw, region)
+    if e164 is None:
+        raise InvalidNumber(raw, reason)
+    return e164
+
+
+@lru_cache(maxsize=65536)
+def _normalized(raw: str, region: str) -> tuple[str | None, str]:
+    """(E.164, "") or (None, why not), remembered both ways: a call to a feature code or
+    a service code parses its dialled digits, which are no phone number, on every call."""
     text = raw.strip()
     if not text:
-        raise InvalidNumber(raw, "is empty")
+        return None, "is empty"
     if not _ALLOWED.match(text):
-        raise InvalidNumber(raw, "is not a valid phone number (unexpected characters)")
+        return None, "is not a valid phone number (unexpected characters)"
     digits = re.sub(r"[^0-9]", "", text)
     if text.startswith("+"):
         candidates = ["+" + digits]
@@ -118,8 +127,8 @@ def normalize(raw: str, region: str = "FI") -> str:
     for candidate in candidates:
         parsed = _parse_valid(candidate, region)
         if parsed is not None:
-            return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
-    raise InvalidNumber(raw)
+            return phonenumbers.format_number(parsed, PhoneNumberFormat.E164), ""
+    return None, "is not a valid phone number"
 
 
 def try_normalize(raw: str | None, region: str = "FI") -> str | None:

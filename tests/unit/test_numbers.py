@@ -97,11 +97,18 @@ def test_shared_cost_detected() -> None:
     assert numbers.is_premium_or_shared_cost(e164)
 
 
-def test_cached() -> None:
-    numbers.normalize.cache_clear()
-    numbers.normalize("040 123 4567")
-    numbers.normalize("040 123 4567")
-    assert numbers.normalize.cache_info().hits >= 1
+def test_cached_both_ways() -> None:
+    """A valid number and digits that are no number (a feature code dialled on every
+    983 call) are each parsed once; the second time still raises, with the same reason."""
+    numbers._normalized.cache_clear()
+    assert numbers.normalize("040 123 4567") == numbers.normalize("040 123 4567")
+    for _ in range(2):
+        with pytest.raises(InvalidNumber, match="not a valid phone number"):
+            numbers.normalize("9833")
+        with pytest.raises(InvalidNumber, match="unexpected characters"):
+            numbers.normalize("*#*1")
+    assert numbers._normalized.cache_info().hits == 3
+    assert numbers._normalized.cache_info().misses == 3
 
 
 @given(st.integers(min_value=0, max_value=9_999_999))
