@@ -1,14 +1,16 @@
 """The direct routes' writer (vipcall.service.direct): what it writes into Asterisk, when it
-switches them off, and that a route withdrawn for a write is never put back by a round that
-read the old state. An in-memory ARI stand-in records the requests; the same runs for real
+switches them off, and that a write of this node is confirmed only once the user's routes
+were computed from what it wrote (never from a round that read the old state). An
+in-memory ARI stand-in records the requests; the same runs for real
 in tests/scenarios/direct_routes (983 on the very next call, a schedule's start)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from vipcall.ari import AriError
 from vipcall.presence.absence import AbsenceSettings
@@ -114,32 +116,46 @@ async def test_a_route_ends_at_the_next_scheduled_boundary() -> None:
     assert value and value.split("|")[1] == str(int(starts.timestamp()))
 
 
-async def test_a_withdrawn_route_stays_off_until_the_write_is_read_back() -> None:
+def read_back(cache: RoutingCache, direct: DirectRoutes, facts: UserFacts) -> None:
+    """What the memory does when the re-read after a write is applied."""
+    cache._put(facts, frozenset())
+    cache._dirty.pop(facts.id, None)
+    direct.users_changed({facts.id})
+
+
+async def test_a_write_is_confirmed_once_the_users_routes_show_it() -> None:
     ari, cache, direct = setup(MAIJA)
     await direct.round()
-    await direct.withdraw(MAIJA.id)  # before a 983 code's write
-    assert not ari.taken(MAIJA.landline or "")
-    # a re-read that started before the write brings the old (green) state back
-    cache._put(MAIJA, frozenset())
-    direct.users_changed({MAIJA.id})
-    await direct.round()
-    assert not ari.taken(MAIJA.landline or ""), "held while the write is under way"
-    # the write is done: the store marks the user, then releases the hold
+    # a 983 3 code (lunch, red) is written; the store marks the user and waits
     cache.touch(MAIJA.id)
-    direct.release(MAIJA.id)
-    await direct.round()
-    assert not ari.taken(MAIJA.landline or ""), "held by the memory's mark"
-    # the re-read after the write: lunch (red), so the landline asks the app
-    cache._put(replace(MAIJA, manual_activity=3), frozenset())
-    cache._dirty.clear()
+    waiting = asyncio.create_task(direct.written(MAIJA.id))
+    # a re-read that started before the write brings the old (green) state back
     direct.users_changed({MAIJA.id})
     await direct.round()
-    assert not ari.taken(MAIJA.landline or "")
+    await asyncio.sleep(0)
+    assert not waiting.done(), "the mark is still set: nothing computed from old state counts"
+    read_back(cache, direct, replace(MAIJA, manual_activity=3))
+    await direct.round()
+    await asyncio.wait_for(waiting, 1)
+    assert not ari.taken(MAIJA.landline or ""), "the landline asks the app at lunch"
     assert ari.taken(MAIJA.mobile), "the mobile still rings directly at lunch"
 
 
-async def test_a_put_in_flight_when_a_withdraw_begins_is_cleared_after_it() -> None:
-    ari, _, direct = setup(MAIJA)
+async def test_a_code_that_leaves_the_routes_as_they_were_sends_asterisk_nothing() -> None:
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    before = list(ari.calls)
+    cache.touch(MAIJA.id)  # 984 2: the outgoing caller ID changes, the ring does not
+    waiting = asyncio.create_task(direct.written(MAIJA.id))
+    await asyncio.sleep(0)  # as the store does: waiting from right after its mark
+    read_back(cache, direct, replace(MAIJA, role=Role.LANDLINE))
+    await direct.round()
+    await asyncio.wait_for(waiting, 1)
+    assert ari.calls == before
+
+
+async def test_a_put_computed_before_the_write_does_not_confirm_it() -> None:
+    ari, cache, direct = setup(MAIJA)
     await direct.round()
     ari.db.clear()
     direct.pushed.clear()
@@ -147,44 +163,75 @@ async def test_a_put_in_flight_when_a_withdraw_begins_is_cleared_after_it() -> N
     ari.gate = asyncio.Event()
     direct.users_changed({MAIJA.id})
     writing = asyncio.create_task(direct.round())
-    await asyncio.sleep(0.01)  # the first put is waiting for Asterisk
-    withdrawing = asyncio.create_task(direct.withdraw(MAIJA.id))
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # a put from the old (green) state is waiting for Asterisk
+    cache.touch(MAIJA.id)  # meanwhile a 983 3 code is written
+    waiting = asyncio.create_task(direct.written(MAIJA.id))
+    read_back(cache, direct, replace(MAIJA, manual_activity=3))
     ari.gate.set()
-    await asyncio.gather(writing, withdrawing)
-    assert not ari.taken(MAIJA.mobile)
+    await writing
+    await asyncio.sleep(0)
+    assert not waiting.done(), "the old state's put does not answer the write"
+    await direct.round()
+    await asyncio.wait_for(waiting, 1)
     assert not ari.taken(MAIJA.landline or "")
-
-
-async def test_overlapping_writes_hold_the_user_until_the_last_is_released() -> None:
-    ari, cache, direct = setup(MAIJA)
-    await direct.round()
-    await direct.withdraw(MAIJA.id)
-    await direct.withdraw(MAIJA.id)  # a second code while the first is still writing
-    direct.release(MAIJA.id)
-    await direct.round()
-    assert not ari.taken(MAIJA.mobile), "still held by the second write"
-    direct.release(MAIJA.id)
-    await direct.round()
     assert ari.taken(MAIJA.mobile)
 
 
-async def test_a_withdraw_cancelled_midway_switches_every_route_off_until_rewritten() -> None:
+async def test_overlapping_writes_wait_for_the_last_one_read_back() -> None:
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    cache.touch(MAIJA.id)
+    first = asyncio.create_task(direct.written(MAIJA.id))
+    await asyncio.sleep(0)
+    cache.touch(MAIJA.id)  # a second code while the first is not read back
+    second = asyncio.create_task(direct.written(MAIJA.id))
+    await asyncio.sleep(0)
+    read_back(cache, direct, replace(MAIJA, manual_activity=3))
+    await direct.round()
+    await asyncio.wait_for(asyncio.gather(first, second), 1)
+    assert not ari.taken(MAIJA.landline or "")
+
+
+async def test_a_write_not_read_back_in_time_blanks_the_users_routes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("vipcall.service.direct.SETTLE_S", 0.01)
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    cache.touch(MAIJA.id)  # the re-read never comes (the database is slow)
+    await direct.written(MAIJA.id)
+    assert not ari.taken(MAIJA.mobile) and not ari.taken(MAIJA.landline or "")
+    await direct.round()
+    assert not ari.taken(MAIJA.mobile), "not put back while the mark is set"
+
+
+async def test_a_blank_that_fails_switches_every_route_off_until_rewritten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("vipcall.service.direct.SETTLE_S", 0.01)
     ari, cache, direct = setup(MAIJA)
     await direct.round()
     old_token = ari.globals[TOKEN_VAR]
-    ari.gate = asyncio.Event()  # Asterisk does not answer
-    async with direct._lock:  # a put on its way holds the lock
-        withdrawing = asyncio.create_task(direct.withdraw(MAIJA.id))
-        await asyncio.sleep(0.01)
-        withdrawing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await withdrawing
-    direct.release(MAIJA.id)
-    ari.gate = None
+
+    async def refused(family: str, key: str) -> None:
+        raise AriError(500, "DELETE", f"/asterisk/database/{family}/{key}", "refused")
+
+    ari.db_clear = refused  # type: ignore[method-assign]
+    cache.touch(MAIJA.id)
+    await direct.written(MAIJA.id)
+    assert ari.globals[TOKEN_VAR] == "", "no entry is taken"
+    read_back(cache, direct, MAIJA)
     await direct.round()
-    assert ari.globals[TOKEN_VAR] != old_token, "a new token: every earlier entry is void"
+    assert ari.globals[TOKEN_VAR] not in ("", old_token), "a new token: earlier entries void"
     assert ari.taken(MAIJA.mobile), "written again under it"
+
+
+async def test_a_write_while_the_routes_are_off_does_not_wait() -> None:
+    ari, cache, direct = setup(MAIJA)
+    cache.listening = False
+    await direct.round()
+    cache.touch(MAIJA.id)
+    await asyncio.wait_for(direct.written(MAIJA.id), 0.5)
 
 
 async def test_a_refused_token_keeps_the_old_bookkeeping_and_is_retried() -> None:
@@ -194,7 +241,7 @@ async def test_a_refused_token_keeps_the_old_bookkeeping_and_is_retried() -> Non
     direct.connect()  # a reconnect: a new token is due
     ari.refuse_globals = True
     await direct.round()
-    assert direct.pushed == pushed, "what Asterisk holds is still known (a withdraw clears it)"
+    assert direct.pushed == pushed, "what Asterisk holds is still known (a blank clears it)"
     assert direct._retry(), "tried again after a pause"
     ari.refuse_globals = False
     await direct.round()

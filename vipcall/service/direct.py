@@ -11,11 +11,13 @@ with the routing memory; which calls may take one is :mod:`vipcall.routing.direc
   never match). While the memory is not fresh (the listening connection lost: a change
   might be missed) the global is blanked, and every call goes to the app, which then reads
   the database; a new token and a full write follow once it is fresh again.
-* **A change this node writes** (a feature code): :meth:`withdraw` blanks the user's
-  entries *before* the write and holds them back until the store marks the user
-  (:meth:`release`); the memory's own mark then holds them until the re-read after the
-  write is applied. So the very next call after a 983 code goes to the app, and a re-read
-  that started before the write cannot put the old entry back. Changes written elsewhere
+* **A change this node writes** (a 983/984/987 code, the activity number's menu): after
+  the write the store marks the user (:meth:`RoutingCache.touch`), so no entry of theirs is
+  written until the re-read after the write; then :meth:`written` waits until that re-read
+  is applied and the user computed again, before the caller hears the confirmation. So the
+  very next call after a 983 code takes the new state, and a code that leaves the entries
+  as they were (most 984 codes) sends Asterisk nothing. Should that take longer than
+  :data:`SETTLE_S`, the user's entries are blanked instead. Changes written elsewhere
   (another node, the web, the CLI) arrive as the memory's notifications do, within
   milliseconds.
 * **App away.** The entries stay, as the fail-open map does: Asterisk rings those users'
@@ -47,6 +49,9 @@ TOKEN_VAR = "VIP_DIRECT_TOKEN"
 CHUNK = 200
 #: Seconds before work a round could not do is tried again.
 RETRY_S = 1.0
+#: Seconds a write of this node waits for the user's entries to follow it (:meth:`written`)
+#: before it blanks them instead (the re-read takes a few milliseconds).
+SETTLE_S = 1.0
 
 
 class DirectRoutes:
@@ -62,8 +67,8 @@ class DirectRoutes:
         self.pushed: dict[str, tuple[int, int]] = {}
         """number -> (user id, hash of the value) as written under :attr:`token`."""
         self.owned: dict[int, set[str]] = {}
-        self._held: dict[int, int] = {}
-        """user id -> writes about them under way on this node (withdrawn, not released)."""
+        self._settling: dict[int, list[asyncio.Future[None]]] = {}
+        """user id -> writes of this node waiting for the user to be computed again."""
         self._todo: set[int] = set()
         self._all = False
         self._due: dict[int, float] = {}
@@ -99,38 +104,47 @@ class DirectRoutes:
 
     # -- a change this node writes ------------------------------------------------------
 
-    async def withdraw(self, user_id: int) -> None:
-        """Before a write about ``user_id``: blank their entries and hold them back until
-        :meth:`release` (one release per withdraw; writes may overlap)."""
-        self._held[user_id] = self._held.get(user_id, 0) + 1
+    async def written(self, user_id: int) -> None:
+        """After a write about ``user_id`` and the memory's mark: return once their entries
+        show what was written (the re-read applied, the user computed again); after
+        :data:`SETTLE_S` without that, blank their entries (and should that fail, every
+        entry is off until a new token and a full write)."""
+        if self.token == "":
+            return  # no entry is taken now; a full write follows from fresh memory
+        done = asyncio.get_running_loop().create_future()
+        # registered while the mark is set: only a computation that starts once the
+        # re-read has cleared it answers (see _user)
+        self._settling.setdefault(user_id, []).append(done)
         try:
-            # under the lock: a put already on its way to Asterisk is recorded first
+            await asyncio.wait_for(done, SETTLE_S)
+        except TimeoutError:
+            log.warning("direct routes: user %d not computed again in time: blanked", user_id)
+            await self._blank(user_id)
+        finally:
+            waiting = self._settling.get(user_id)
+            if waiting is not None and done in waiting:
+                waiting.remove(done)
+                if not waiting:
+                    del self._settling[user_id]
+
+    async def _blank(self, user_id: int) -> None:
+        try:
             async with self._lock:
                 for number in list(self.owned.get(user_id, ())):
                     await self._clear_locked(user_id, number)
-        except BaseException as exc:
-            # An entry may still be there: no entry at all may be taken until a new token
-            # and a full write (the writer's next round).
-            log.warning("direct routes: withdrawing user %d failed (%r)", user_id, exc)
+        except Exception as exc:  # noqa: BLE001 - an entry may still be there
+            log.warning("direct routes: blanking user %d failed (%r)", user_id, exc)
             self._all = True
             self._wake.set()
-            if not isinstance(exc, Exception):
-                raise  # cancelled: the writer blanks the token on its next round
             try:
                 await self._set_token("")
             except Exception as exc2:  # noqa: BLE001
                 log.error("direct routes: could not switch them off (%s)", exc2)
 
-    def release(self, user_id: int) -> None:
-        """After the write (and the store's mark), or its failure: compute the user again
-        once re-read."""
-        held = self._held.get(user_id, 0) - 1
-        if held > 0:
-            self._held[user_id] = held
-        else:
-            self._held.pop(user_id, None)
-        self._todo.add(user_id)
-        self._wake.set()
+    def _settle(self, waiting: list[asyncio.Future[None]] | None) -> None:
+        for done in waiting or ():
+            if not done.done():
+                done.set_result(None)
 
     # -- the writer -------------------------------------------------------------------------
 
@@ -222,6 +236,9 @@ class DirectRoutes:
         if token or self.token:
             log.info("direct routes %s", f"on (token {token})" if token else "off")
         self.token = token
+        if not token:  # no entry is taken: every write waiting is in step
+            for waiting in self._settling.values():
+                self._settle(waiting)
         return True
 
     def wanted(self, user_id: int, now: datetime) -> tuple[dict[str, str], datetime | None]:
@@ -240,20 +257,30 @@ class DirectRoutes:
         return want, until
 
     def _stopped(self, user_id: int) -> bool:
-        """No entry may be written for the user now: a write about them is under way (they
-        are computed again once read back), or no entry may be taken at all."""
-        return (
-            user_id in self._held
-            or self.cache.dirty(user_id)
-            or not self.token
-            or not self.cache.fresh
-        )
+        """No entry may be written for the user now: a write about them is not read back
+        yet (they are computed again once it is), or no entry may be taken at all."""
+        return self.cache.dirty(user_id) or not self.token or not self.cache.fresh
 
     async def _user(self, user_id: int, now: datetime) -> None:
         if self._stopped(user_id):
-            # withdrawn already (a write under way), or the token is off; computed again
-            # once the write is read back
+            # a write not read back yet, or the token is off; computed again once read back
             return
+        # the writes waiting for this user: the mark they saw is cleared, so this
+        # computation reads what they wrote
+        settling = self._settling.pop(user_id, None)
+        try:
+            await self._compute(user_id, now)
+        except BaseException:
+            if settling:
+                self._settling.setdefault(user_id, []).extend(settling)
+            raise
+        if settling and self.cache.dirty(user_id):
+            # written again meanwhile (a put may have been skipped): the next one answers
+            self._settling.setdefault(user_id, []).extend(settling)
+        else:
+            self._settle(settling)
+
+    async def _compute(self, user_id: int, now: datetime) -> None:
         want, until = self.wanted(user_id, now)
         for number in self.owned.get(user_id, set()) - want.keys():
             await self._clear(user_id, number)
@@ -270,7 +297,7 @@ class DirectRoutes:
 
     async def _put(self, user_id: int, number: str, value: str) -> None:
         async with self._lock:
-            # checked again under the lock: a withdraw may have begun while we waited
+            # checked again under the lock: a write may have marked the user meanwhile
             if self._stopped(user_id):
                 return
             try:

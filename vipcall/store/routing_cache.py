@@ -514,13 +514,10 @@ class RoutingCache:
 
 
 class WriteGuard(Protocol):
-    """Told of a routing write this node makes, around it (:class:`CachedCallStore`)."""
+    """Told of a routing write this node made (:class:`CachedCallStore`)."""
 
-    async def withdraw(self, user_id: int) -> None:
-        """Before the write."""
-
-    def release(self, user_id: int) -> None:
-        """After the write and the memory's mark (also when the write failed)."""
+    async def written(self, user_id: int) -> None:
+        """After the write and the memory's mark; returns once in step with it."""
 
 
 class CachedCallStore(DbCallStore):
@@ -608,14 +605,10 @@ class CachedCallStore(DbCallStore):
 
     @contextlib.asynccontextmanager
     async def _changing(self, user_id: int) -> AsyncIterator[None]:
-        """Around a write that changes the user's routing: the direct routes withdrawn
-        before it, the memory's mark after it (so the next call reads what was written)."""
-        guard = self.guard
-        try:
-            if guard is not None:
-                await guard.withdraw(user_id)
-            yield
-            self.cache.touch(user_id)
-        finally:
-            if guard is not None:
-                guard.release(user_id)
+        """Around a write that changes the user's routing: after it the memory's mark (so
+        the next call reads what was written), then the direct routes brought in step
+        before the caller is told."""
+        yield
+        self.cache.touch(user_id)
+        if self.guard is not None:
+            await self.guard.written(user_id)
