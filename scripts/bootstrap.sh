@@ -133,9 +133,10 @@ main() {
   local need=() pkg
   # chromium: the browser tests (Playwright drives it), chromium-l10n: its Finnish date and time
   # inputs (scripts/screenshots.py); ffmpeg: uploaded greetings in any format
-  # kamailio: the SIP proxy of the two-node layout (dispatcher; its service stays off: RUN_KAMAILIO)
+  # kamailio: the SIP proxy of the two-node layout (dispatcher; its service stays off: RUN_KAMAILIO),
+  # kamailio-postgres-modules: where it reads the softphones' passwords
   for pkg in sip-tester espeak-ng sox debootstrap kannel kannel-extras chromium chromium-l10n ffmpeg \
-    kamailio; do
+    kamailio kamailio-postgres-modules; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
   done
   if ((${#need[@]})); then

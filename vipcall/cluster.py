@@ -12,6 +12,11 @@ socket, one from the mobile core out of its *mobile side* socket, and anything e
 its *softphone side* socket. Each node's pjsip ``identify`` matches the side socket's
 address exactly as it matched the trunk's own address without a proxy, and each node sends
 calls for a trunk to that trunk's side socket, which Kamailio relays to the trunk.
+
+Softphones log in at Kamailio (digest against the ``softphones`` table in PostgreSQL), which
+registers them with every node, so a call for a softphone's user through either node rings
+it; the nodes take SIP from the proxy's side sockets alone (a pjsip ACL) and carry no
+softphone password.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy.engine import make_url
 
 from vipcall.config import Settings
 from vipcall.sandbox import Instance
@@ -41,6 +49,18 @@ KAMAILIO = "/usr/sbin/kamailio"
 KAMCMD = "/usr/sbin/kamcmd"
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 DISPATCHER_SET = 1
+#: The digest realm the proxy challenges softphones with (their passwords are kept in clear,
+#: so any realm works).
+REALM = "vipcall"
+
+
+def kamailio_db_url(url: str) -> str:
+    """The ``postgres://`` URL Kamailio's db_postgres wants for a SQLAlchemy URL."""
+    u = make_url(url)
+    auth = quote(u.username or "postgres", safe="")
+    if u.password:
+        auth += ":" + quote(str(u.password), safe="")
+    return f"postgres://{auth}@{u.host or '127.0.0.1'}:{u.port or 5432}/{u.database}"
 
 
 class ClusterError(RuntimeError):
@@ -98,8 +118,12 @@ class Layout:
         if {self.pstn_ip, self.mobile_ip} & set(addresses):
             raise ClusterError("a trunk cannot share an address with the proxy")
 
-    def template_values(self, dispatcher_list: Path, ctl_socket: Path) -> dict[str, object]:
+    def template_values(
+        self, dispatcher_list: Path, ctl_socket: Path, database_url: str
+    ) -> dict[str, object]:
         return {
+            "db_url": kamailio_db_url(database_url),
+            "realm": REALM,
             "public_ip": self.public_ip,
             "public_port": self.public_port,
             "pstn_ip": self.pstn_ip,
@@ -146,6 +170,7 @@ class Layout:
             ari_app=settings.ari_app,
             ring_timeout=settings.ring_timeout,
             pstn_trusted=settings.pstn_trusted,
+            sip_permit=(self.pstn_side_ip, self.mobile_side_ip, self.softphone_side_ip),
         )
         values.update(overrides)
         return Instance(**values)  # type: ignore[arg-type]
@@ -161,6 +186,7 @@ class Layout:
             "VIPCALL_STATE_DIR": str(state_dir / node.name),
             "VIPCALL_SIP_PUBLIC_HOST": self.public_ip,
             "VIPCALL_SIP_PUBLIC_PORT": str(self.public_port),
+            "VIPCALL_SOFTPHONE_AUTH_BY_PROXY": "true",
         }
 
 
@@ -170,6 +196,8 @@ class Kamailio:
 
     layout: Layout
     run_dir: Path
+    database_url: str
+    """Where the softphones' passwords are (the apps' database)."""
     template: Path = TEMPLATE
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -189,7 +217,7 @@ class Kamailio:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ds_list = self.run_dir / "dispatcher.list"
         ds_list.write_text(self.layout.dispatcher_list())
-        values = self.layout.template_values(ds_list, self.ctl_socket)
+        values = self.layout.template_values(ds_list, self.ctl_socket, self.database_url)
         text = render_template(self.template.read_text(), values, source=str(self.template))
         self.cfg_path.write_text(text)
         return self.cfg_path
@@ -303,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     layout = Layout()
-    kamailio = Kamailio(layout, settings.state_dir / "kamailio")
+    kamailio = Kamailio(layout, settings.state_dir / "kamailio", settings.database_url)
     if args.check:
         kamailio.render()
         kamailio.check()

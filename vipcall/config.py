@@ -114,6 +114,11 @@ class Settings:
     # SIP address softphones register to (shown on the Apps page and in its QR code).
     sip_public_host: str = "127.0.0.1"
     sip_public_port: int = 5060
+    # Softphones log in at the SIP proxy in front of the nodes (the two-node layout's
+    # Kamailio checks their passwords against PostgreSQL and registers them with every
+    # node), so the softphone endpoints pushed to Asterisk carry no password of their own.
+    # Only for a node that takes SIP from the proxy alone (its pjsip ACL).
+    softphone_auth_by_proxy: bool = False
 
     # Where runtime state lives (ARI password, app pid); always absolute.
     state_dir: Path = field(default_factory=default_state_dir)

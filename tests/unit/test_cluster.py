@@ -11,6 +11,7 @@ import pytest
 
 from vipcall.cluster import ClusterError, Kamailio, Layout, Node
 from vipcall.config import Settings
+from vipcall.sandbox import Instance
 
 
 def test_a_node_sees_the_proxy_side_sockets_as_its_trunks() -> None:
@@ -65,9 +66,13 @@ def test_a_layout_that_cannot_tell_parties_apart_is_refused(change: dict[str, ob
 
 
 def test_the_rendered_config_has_no_placeholder_left(tmp_path: Path) -> None:
-    kam = Kamailio(Layout(public_ip="127.0.10.1", pstn_ip="127.0.10.2"), tmp_path)
+    kam = Kamailio(
+        Layout(public_ip="127.0.10.1", pstn_ip="127.0.10.2"), tmp_path,
+        "postgresql+asyncpg://vip:s3cr%40t@db.example:5433/vipcall",
+    )  # fmt: skip
     text = kam.render().read_text()
     assert "@@" not in text
+    assert '"postgres://vip:s3cr%40t@db.example:5433/vipcall"' in text
     assert "listen=udp:127.0.10.1:5060" in text
     assert 'if ($si == "127.0.10.2")' in text
     assert (tmp_path / "dispatcher.list").read_text() == kam.layout.dispatcher_list()
@@ -75,6 +80,21 @@ def test_the_rendered_config_has_no_placeholder_left(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("kamailio") is None, reason="kamailio not installed")
 def test_kamailio_accepts_the_rendered_config(tmp_path: Path) -> None:
-    kam = Kamailio(Layout(), tmp_path)
+    kam = Kamailio(Layout(), tmp_path, Settings().database_url)
     kam.render()
     kam.check()  # kamailio -c: parses, modules load, every function call is known
+
+
+def test_a_node_behind_the_proxy_takes_sip_from_the_proxy_alone() -> None:
+    layout = Layout()
+    values = layout.instance(layout.nodes[0], Settings()).template_values()
+    acl = str(values["sip_acl"]).splitlines()
+    assert acl[:3] == ["[proxy-only]", "type = acl", "deny = 0.0.0.0/0.0.0.0"]
+    assert acl[3:] == [
+        f"permit = {ip}/255.255.255.255"
+        for ip in (layout.pstn_side_ip, layout.mobile_side_ip, layout.softphone_side_ip)
+    ]
+    assert layout.app_env(layout.nodes[0], layout.instance(layout.nodes[0], Settings()),
+                          Path("/tmp"))["VIPCALL_SOFTPHONE_AUTH_BY_PROXY"] == "true"  # fmt: skip
+    alone = Instance().template_values()["sip_acl"]
+    assert str(alone).startswith("; no ACL")

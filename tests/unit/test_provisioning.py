@@ -116,3 +116,12 @@ async def test_an_endpoint_that_cannot_be_updated_in_place_is_replaced() -> None
 
 def test_pushed_endpoints_carry_no_set_var() -> None:
     assert "set_var" not in endpoint_fields(A)["endpoint"]
+
+
+def test_behind_the_proxy_a_softphone_endpoint_carries_no_password() -> None:
+    """The two-node layout: Kamailio checked the password, the node only knows the user."""
+    objects = endpoint_fields(A, auth_by_proxy=True)
+    assert "auth" not in objects
+    assert objects["endpoint"]["auth"] == ""
+    assert A.password not in repr(objects)
+    assert endpoint_fields(A)["endpoint"]["auth"] == A.endpoint, "one node alone: its own login"

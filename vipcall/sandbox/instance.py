@@ -42,6 +42,15 @@ def _generate_password() -> str:
     return secrets.token_urlsafe(24)
 
 
+def sip_acl(permit: tuple[str, ...]) -> str:
+    """pjsip.conf's ACL section: SIP requests from these addresses only (none: no ACL)."""
+    if not permit:
+        return "; no ACL: SIP requests are taken from any address (one node on its own)"
+    lines = ["[proxy-only]", "type = acl", "deny = 0.0.0.0/0.0.0.0"]
+    lines += [f"permit = {address}/255.255.255.255" for address in permit]
+    return "\n".join(lines)
+
+
 @dataclass
 class Instance:
     name: str = "vipcall"
@@ -65,6 +74,10 @@ class Instance:
     """Whether the PSTN carrier is in the operator's trust domain (RFC 3325): if so, a
     hidden caller's real number goes to it in P-Asserted-Identity beside ``Privacy: id``
     (pjsip ``trust_id_outbound`` on the ``pstn`` endpoint); if not, it is never sent."""
+    sip_permit: tuple[str, ...] = ()
+    """The only addresses this node takes SIP requests from (a pjsip ACL), e.g. the proxy's
+    side sockets in the two-node layout, where softphones are checked by the proxy; empty:
+    any address (one node on its own)."""
     project_dir: Path = PROJECT_DIR
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -129,6 +142,7 @@ class Instance:
             "pstn_host": self.pstn_host,
             "mobile_host": self.mobile_host,
             "pstn_trust_id_outbound": "yes" if self.pstn_trusted else "no",
+            "sip_acl": sip_acl(self.sip_permit),
             "peer_port": self.peer_port,
             "ring_timeout": self.ring_timeout,
             "country_code": self.country_code,

@@ -78,7 +78,9 @@ async def serve(settings: Settings) -> None:
     else:
         store = DbCallStore(pool, engine)
     ctx = replace(call_context(settings, store), records=records)
-    app = StasisApp(ari, ctx, Provisioner(ari, engine))
+    app = StasisApp(
+        ari, ctx, Provisioner(ari, engine, auth_by_proxy=settings.softphone_auth_by_proxy)
+    )
     direct: DirectRoutes | None = None
     if cache is not None and isinstance(store, CachedCallStore) and settings.direct_routes:
         # caller-independent rings written into Asterisk: no Stasis round trip for them

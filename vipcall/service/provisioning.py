@@ -50,11 +50,18 @@ class SoftphoneAccount:
     """The owner's mobile number: the caller ID of every call from this softphone."""
 
 
-def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
-    """PJSIP objects (by type) for one softphone; the endpoint id is also the SIP user."""
+def endpoint_fields(
+    account: SoftphoneAccount, *, auth_by_proxy: bool = False
+) -> dict[str, dict[str, str]]:
+    """PJSIP objects (by type) for one softphone; the endpoint id is also the SIP user.
+    ``auth_by_proxy``: the SIP proxy in front checked the password (two-node layout), so
+    the endpoint has no auth object and Asterisk takes its requests as they come."""
     ep = account.endpoint
+    auth = {} if auth_by_proxy else {
+        "auth": {"auth_type": "userpass", "username": ep, "password": account.password}
+    }  # fmt: skip
     return {
-        "auth": {"auth_type": "userpass", "username": ep, "password": account.password},
+        **auth,
         "aor": {
             # One account, one device (each device gets its own account on the home page):
             # a new registration replaces the old binding, so a softphone that registers
@@ -73,7 +80,7 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
             "context": "vipcall-softphone",
             "disallow": "all",
             "allow": "ulaw,alaw,gsm",
-            "auth": ep,
+            "auth": "" if auth_by_proxy else ep,
             "aors": ep,
             "direct_media": "no",
             "dtmf_mode": "rfc4733",
@@ -94,9 +101,10 @@ def endpoint_fields(account: SoftphoneAccount) -> dict[str, dict[str, str]]:
 
 
 class Provisioner:
-    def __init__(self, ari: AriClient, engine: AsyncEngine) -> None:
+    def __init__(self, ari: AriClient, engine: AsyncEngine, *, auth_by_proxy: bool = False) -> None:
         self.ari = ari
         self.engine = engine
+        self.auth_by_proxy = auth_by_proxy
         self._ring: dict[str, str] = {}
         self._softphones: dict[str, SoftphoneAccount] = {}
         #: Told about every softphone pushed or removed (set by the Stasis app).
@@ -186,7 +194,9 @@ class Provisioner:
 
     async def _push_softphone(self, account: SoftphoneAccount) -> None:
         ep = account.endpoint
-        for object_type, fields in endpoint_fields(account).items():
+        for object_type, fields in endpoint_fields(
+            account, auth_by_proxy=self.auth_by_proxy
+        ).items():
             try:
                 await self.ari.put_dynamic_config("res_pjsip", object_type, ep, fields)
             except AriUnavailable:

@@ -92,7 +92,7 @@ def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     settings = Settings(ring_timeout=4)
     nodes: list[Instance] = []
     apps: list[AppProcess] = []
-    kamailio = Kamailio(LAYOUT, workdir / "kamailio")
+    kamailio = Kamailio(LAYOUT, workdir / "kamailio", database)
     try:
         for node in LAYOUT.nodes:
             instance = LAYOUT.instance(node, settings)

@@ -141,56 +141,89 @@ async def test_feature_code_on_one_node_takes_effect_through_the_other(
     raise AssertionError("no landline call reached the other node")
 
 
-async def test_softphone_registers_and_calls_through_the_proxy(
+def answered(result: SippResult) -> None:
+    assert result.ok, result.log
+
+
+def holders(cluster: Cluster, endpoint: str) -> list[int]:
+    """The nodes that hold a registered contact of ``endpoint``."""
+    return [
+        i for i, n in enumerate(cluster.nodes) if f"{endpoint}/sip:" in n.cli("pjsip show contacts")
+    ]
+
+
+async def test_softphone_logs_in_at_the_proxy_and_rings_through_either_node(
     cluster: Cluster, people, parties: Parties
 ) -> None:  # type: ignore[no-untyped-def]
-    """A softphone is told apart by its digest login, not by address: through the proxy's
-    softphone side it registers, calls out as its user, and a call for its user that the
-    node it registered with routes rings it (Kamailio finds it again by the Contact alias).
-    Every request of one softphone goes to the same node (dispatcher hash over the From
-    user); the other node does not know the registration (README: a gap)."""
+    """A softphone logs in at Kamailio (digest against PostgreSQL), which registers it with
+    both nodes: it calls out as its user, and a call for its user rings it whichever node
+    routes the call (Kamailio finds it again by the Contact alias)."""
     org = await people.org()
     liisa = await people.user(org, softphone=True)
     assert liisa.softphone and liisa.softphone_password
     contact_port = 5061
 
-    # once both apps pushed it
-    await parties.softphone_registered(liisa.softphone, liisa.softphone_password, contact_port)
-    holders = [
-        i
-        for i, n in enumerate(cluster.nodes)
-        if f"{liisa.softphone}/sip:" in n.cli("pjsip show contacts")
-    ]
-    assert len(holders) == 1, f"registered on nodes {holders}"
-    home = holders[0]
-    # the node reaches it through the proxy's softphone side; the alias says where it is
-    contacts = cluster.nodes[home].cli("pjsip show contacts")
-    assert f"{liisa.softphone}@{LAYOUT.softphone_side_ip}:5060;alias=" in contacts
+    async def on_both() -> bool:
+        await parties.softphone_registers(liisa.softphone, liisa.softphone_password, contact_port)
+        return holders(cluster, liisa.softphone) == [0, 1]
+
+    # once both apps pushed the endpoint
+    await eventually(on_both, timeout=15, interval=0.5)
+    for node in cluster.nodes:
+        # the node reaches it through the proxy's softphone side; the alias says where it is
+        contacts = node.cli("pjsip show contacts")
+        assert f"{liisa.softphone}@{LAYOUT.softphone_side_ip}:5060;alias=" in contacts
 
     far_end = await parties.pstn_far_end().start()
     target = fresh_external()
-    node, call = await on_node(
-        cluster,
-        parties.softphone_caller(liisa.softphone, liisa.softphone_password, target).run,
-    )
+    call = await parties.softphone_caller(liisa.softphone, liisa.softphone_password, target).run()
     far_end.kill()
     assert call.ok, call.log
-    assert node == home, "the softphone's call went to the node it registered with"
     invite = (await far_end.wait()).received("INVITE")[0]
     assert invite.request_user == target
     assert uri_user(invite.header("From")) == liisa.mobile
 
-    for _ in range(MAX_TRIES):
+    async def rings_softphone() -> SippResult:
         softphone = await parties.softphone(contact_port).start()
         handset = await parties.handset("uas_ring.xml").start()
-        node, call = await on_node(
-            cluster, parties.external_caller(fresh_external(), liisa.mobile).run
-        )
+        result = await parties.external_caller(fresh_external(), liisa.mobile).run()
         softphone.kill()
         handset.kill()
-        rang = (await softphone.wait()).received("INVITE")
-        assert call.ok, call.log
-        if node == home:
-            assert rang, "the softphone rang through the proxy"
-            return
-    raise AssertionError("no call reached the softphone's node")
+        assert (await softphone.wait()).received("INVITE"), "the softphone rang through the proxy"
+        return result
+
+    await until_both(cluster, rings_softphone, answered)
+
+
+async def test_only_the_softphones_own_password_gets_in_and_never_past_the_proxy(
+    cluster: Cluster, people, parties: Parties
+) -> None:  # type: ignore[no-untyped-def]
+    """A wrong password is challenged again at the proxy; a softphone that logged in may
+    not speak as another one; and the nodes take no SIP but the proxy's (pjsip ACL), so
+    nobody registers past it without a password."""
+    org = await people.org()
+    liisa = await people.user(org, softphone=True)
+    kalle = await people.user(org, softphone=True)
+    assert liisa.softphone and liisa.softphone_password and kalle.softphone
+    assert not await parties.softphone_registers(liisa.softphone, "wrong-password", 5062)
+    assert holders(cluster, liisa.softphone) == []
+
+    # Liisa's own login, Kalle's name: refused
+    impostor = parties._sipp(
+        scenario="uac_register.xml", ip=parties.softphones, port=5063, remote=parties.remote,
+        auth=(liisa.softphone, liisa.softphone_password),
+        keys={"from": kalle.softphone, "contact_port": "5063"},
+    )  # fmt: skip
+    assert not (await impostor.run()).ok
+    assert holders(cluster, kalle.softphone) == []
+
+    # straight to a node, around the proxy
+    for node in LAYOUT.nodes:
+        around = parties._sipp(
+            scenario="uac_register.xml", ip=parties.softphones, port=5064,
+            remote=f"{node.sip_host}:{node.sip_port}",
+            auth=(liisa.softphone, liisa.softphone_password),
+            keys={"from": liisa.softphone, "contact_port": "5064"},
+        )  # fmt: skip
+        assert not (await around.run()).ok
+    assert holders(cluster, liisa.softphone) == []
