@@ -275,3 +275,70 @@ async def test_a_users_next_boundary_is_kept_once_even_without_a_route() -> None
         await direct.round()
     assert direct._due == {MAIJA.id: (now + timedelta(days=2)).timestamp()}
     assert len(direct._expiry) == 1
+
+
+async def test_when_nothing_can_be_blanked_the_write_is_not_confirmed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Asterisk refuses both the entries' blanking and the token's: the code's caller must
+    hear that it failed, not the confirmation."""
+    monkeypatch.setattr("vipcall.service.direct.SETTLE_S", 0.01)
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+
+    async def refused(family: str, key: str) -> None:
+        raise AriError(500, "DELETE", f"/asterisk/database/{family}/{key}", "refused")
+
+    ari.db_clear = refused  # type: ignore[method-assign]
+    ari.refuse_globals = True
+    cache.touch(MAIJA.id)
+    with pytest.raises(RuntimeError):
+        await direct.written(MAIJA.id)
+
+
+async def test_a_computation_begun_before_a_write_puts_nothing_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A round computed Maija green, and its first put is slow; meanwhile 983 3 (lunch) is
+    written, the wait gives up and blanks her entries, and the re-read clears the mark. The
+    old round's second put (the landline, green) must not land after that."""
+    monkeypatch.setattr("vipcall.service.direct.SETTLE_S", 0.01)
+    ari, cache, direct = setup(MAIJA)
+    await direct.round()
+    ari.db.clear()
+    direct.pushed.clear()
+    direct.owned.clear()
+    ari.gate = asyncio.Event()
+    direct.users_changed({MAIJA.id})
+    old_round = asyncio.create_task(direct.round())
+    await asyncio.sleep(0.01)  # the mobile's put waits for Asterisk
+    cache.touch(MAIJA.id)
+    waiting = asyncio.create_task(direct.written(MAIJA.id))
+    await asyncio.sleep(0.05)  # the wait gave up; its blank waits for the lock
+    read_back(cache, direct, replace(MAIJA, manual_activity=3))
+    ari.gate.set()
+    await asyncio.gather(old_round, waiting)
+    assert not ari.taken(MAIJA.landline or ""), "the old round's green landline is not put"
+    await direct.round()
+    assert ari.taken(MAIJA.mobile) and not ari.taken(MAIJA.landline or "")
+
+
+async def test_during_a_full_write_a_waiting_caller_goes_before_the_next_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("vipcall.service.direct.CHUNK", 10_000)
+    users = [
+        replace(MAIJA, id=n, mobile=f"+35840100000{n}", landline=None) for n in (1, 2, 3)
+    ]
+    ari, cache, direct = setup(*users)
+    ari.gate = asyncio.Event()
+    full = asyncio.create_task(direct.round())  # after the connect: everyone
+    await asyncio.sleep(0.01)  # user 1's put waits for Asterisk
+    cache.touch(3)
+    waiting = asyncio.create_task(direct.written(3))
+    await asyncio.sleep(0)
+    read_back(cache, direct, replace(users[2], manual_activity=2))
+    ari.gate.set()
+    await asyncio.gather(full, waiting)
+    puts = [key for kind, key in ari.calls if kind == "put"]
+    assert puts.index(users[2].mobile) < puts.index(users[1].mobile), puts

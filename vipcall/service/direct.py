@@ -69,6 +69,9 @@ class DirectRoutes:
         self.owned: dict[int, set[str]] = {}
         self._settling: dict[int, list[asyncio.Future[None]]] = {}
         """user id -> writes of this node waiting for the user to be computed again."""
+        self._writes: dict[int, int] = {}
+        """user id -> writes of this node about them so far: a computation that began
+        before one of them writes nothing (see _put)."""
         self._todo: set[int] = set()
         self._all = False
         self._due: dict[int, float] = {}
@@ -108,7 +111,9 @@ class DirectRoutes:
         """After a write about ``user_id`` and the memory's mark: return once their entries
         show what was written (the re-read applied, the user computed again); after
         :data:`SETTLE_S` without that, blank their entries (and should that fail, every
-        entry is off until a new token and a full write)."""
+        entry is off until a new token and a full write; if even that cannot be told to
+        Asterisk, this raises, and the caller hears that the code failed)."""
+        self._writes[user_id] = self._writes.get(user_id, 0) + 1
         if self.token == "":
             return  # no entry is taken now; a full write follows from fresh memory
         done = asyncio.get_running_loop().create_future()
@@ -132,19 +137,28 @@ class DirectRoutes:
             async with self._lock:
                 for number in list(self.owned.get(user_id, ())):
                     await self._clear_locked(user_id, number)
+            return
         except Exception as exc:  # noqa: BLE001 - an entry may still be there
             log.warning("direct routes: blanking user %d failed (%r)", user_id, exc)
-            self._all = True
+            self._all = True  # a new token and a full write void every entry
             self._wake.set()
-            try:
-                await self._set_token("")
-            except Exception as exc2:  # noqa: BLE001
-                log.error("direct routes: could not switch them off (%s)", exc2)
+        except BaseException:
+            self._all = True  # cancelled: the same, from the writer's next round
+            self._wake.set()
+            raise
+        if not await self._set_token(""):
+            raise RuntimeError("direct routes: neither the user's entries nor the token blanked")
 
     def _settle(self, waiting: list[asyncio.Future[None]] | None) -> None:
         for done in waiting or ():
             if not done.done():
                 done.set_result(None)
+
+    def _keep(self, user_id: int, waiting: list[asyncio.Future[None]]) -> None:
+        """Writes still waiting for the user (those given up already are dropped)."""
+        left = [done for done in waiting if not done.done()]
+        if left:
+            self._settling.setdefault(user_id, []).extend(left)
 
     # -- the writer -------------------------------------------------------------------------
 
@@ -214,6 +228,12 @@ class DirectRoutes:
                 urgent, self._todo = self._todo, set()
                 for urgent_id in urgent:
                     await self._user(urgent_id, now)
+            elif self._settling and self._todo and not self._todo.isdisjoint(self._settling):
+                # a caller waits for a code's confirmation: before the next user
+                waiting = self._todo & self._settling.keys()
+                self._todo -= waiting
+                for waiting_id in waiting:
+                    await self._user(waiting_id, now)
             await self._user(user_id, now)
         DIRECT_ROUTES.set(len(self.pushed))
 
@@ -269,24 +289,28 @@ class DirectRoutes:
         # computation reads what they wrote
         settling = self._settling.pop(user_id, None)
         try:
-            await self._compute(user_id, now)
+            complete = await self._compute(user_id, now)
         except BaseException:
             if settling:
-                self._settling.setdefault(user_id, []).extend(settling)
+                self._keep(user_id, settling)
             raise
-        if settling and self.cache.dirty(user_id):
-            # written again meanwhile (a put may have been skipped): the next one answers
-            self._settling.setdefault(user_id, []).extend(settling)
+        if settling and not complete and self.token:
+            # a put was left out (written again meanwhile, the memory went stale, Asterisk
+            # refused it): the next computation answers, or the token blanked settles them
+            self._keep(user_id, settling)
         else:
             self._settle(settling)
 
-    async def _compute(self, user_id: int, now: datetime) -> None:
+    async def _compute(self, user_id: int, now: datetime) -> bool:
+        """Write the user's entries as they should be now; False if one was left out."""
+        seen = self._writes.get(user_id, 0)
+        complete = True
         want, until = self.wanted(user_id, now)
         for number in self.owned.get(user_id, set()) - want.keys():
             await self._clear(user_id, number)
         for number, value in want.items():
             if self.pushed.get(number) != (user_id, hash(value)):
-                await self._put(user_id, number, value)
+                complete = await self._put(user_id, number, value, seen) and complete
         # the next boundary, with or without an entry now (a red landline turns green)
         at = until.timestamp() if until is not None else None
         if at is None:
@@ -294,12 +318,15 @@ class DirectRoutes:
         elif self._due.get(user_id) != at:
             self._due[user_id] = at
             heapq.heappush(self._expiry, (at, user_id))
+        return complete
 
-    async def _put(self, user_id: int, number: str, value: str) -> None:
+    async def _put(self, user_id: int, number: str, value: str, seen: int) -> bool:
+        """Write one entry; False if it was left out."""
         async with self._lock:
-            # checked again under the lock: a write may have marked the user meanwhile
-            if self._stopped(user_id):
-                return
+            # checked again under the lock: a write may have marked the user meanwhile, or
+            # been written (and read back) since this value was computed
+            if self._stopped(user_id) or self._writes.get(user_id, 0) != seen:
+                return False
             try:
                 await self.ari.db_put(FAMILY, number, value)
             except AriUnavailable:
@@ -309,12 +336,13 @@ class DirectRoutes:
                 log.warning("direct route %s not written (%s)", number, exc)
                 self._todo.add(user_id)
                 await self._clear_locked(user_id, number)
-                return
+                return False
             old = self.pushed.get(number)
             if old is not None and old[0] != user_id:
                 self.owned.get(old[0], set()).discard(number)
             self.pushed[number] = (user_id, hash(value))
             self.owned.setdefault(user_id, set()).add(number)
+            return True
 
     async def _clear(self, user_id: int, number: str) -> None:
         async with self._lock:

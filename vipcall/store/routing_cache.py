@@ -608,7 +608,10 @@ class CachedCallStore(DbCallStore):
         """Around a write that changes the user's routing: after it the memory's mark (so
         the next call reads what was written), then the direct routes brought in step
         before the caller is told."""
-        yield
-        self.cache.touch(user_id)
+        try:
+            yield
+        finally:
+            # also after a failure: the write may have committed before it
+            self.cache.touch(user_id)
         if self.guard is not None:
             await self.guard.written(user_id)
