@@ -33,7 +33,6 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
@@ -55,12 +54,23 @@ REALM = "vipcall"
 
 
 def kamailio_db_url(url: str) -> str:
-    """The ``postgres://`` URL Kamailio's db_postgres wants for a SQLAlchemy URL."""
+    """The ``postgres://`` URL Kamailio's db_postgres wants for a SQLAlchemy URL, without
+    the password: Kamailio does not decode one written into its URL, and the rendered
+    config would hold it; libpq takes it from ``PGPASSWORD`` instead (:func:`kamailio_env`)."""
     u = make_url(url)
-    auth = quote(u.username or "postgres", safe="")
-    if u.password:
-        auth += ":" + quote(str(u.password), safe="")
-    return f"postgres://{auth}@{u.host or '127.0.0.1'}:{u.port or 5432}/{u.database}"
+    user = u.username or "postgres"
+    if any(c in user for c in ":@/"):
+        raise ClusterError(f"a database user Kamailio cannot name in its db_url: {user!r}")
+    return f"postgres://{user}@{u.host or '127.0.0.1'}:{u.port or 5432}/{u.database}"
+
+
+def kamailio_env(url: str) -> dict[str, str]:
+    """The environment Kamailio runs with: the database password, if any, for libpq."""
+    password = make_url(url).password
+    env = {k: v for k, v in os.environ.items() if k != "PGPASSWORD"}
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return env
 
 
 class ClusterError(RuntimeError):
@@ -242,7 +252,7 @@ class Kamailio:
                 [KAMAILIO, "-f", str(self.cfg_path), "-DD", "-E", "-m", "64", "-M", "8",
                  "-Y", str(self.run_dir), "-P", str(self.run_dir / "kamailio.pid")],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, env=kamailio_env(self.database_url),
             )  # fmt: skip
         finally:
             out.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from vipcall.ari import AriError, AriUnavailable
+from vipcall.ari import AriError, AriNotFound, AriUnavailable
 from vipcall.metrics import PROVISIONING_FAILURES
 from vipcall.service.endpoints import SoftphoneStates
 from vipcall.service.provisioning import Provisioner, SoftphoneAccount, endpoint_fields
@@ -48,6 +48,15 @@ class FakeAri:
             raise AriError(400, "PUT", path, "Could not find option named 'VIP_TRUNK'")
         self.objects[(kind, oid)] = dict(fields)
         return []
+
+    async def get_dynamic_config(self, cls: str, kind: str, oid: str) -> list[Any]:
+        self.calls.append(("get", kind, oid))
+        path = f"/asterisk/config/dynamic/{cls}/{kind}/{oid}"
+        if (kind, oid) not in self.objects:
+            raise AriNotFound(404, "GET", path, f"Object with id '{oid}' not found")
+        if kind == "acl":  # as Asterisk 22 answers for an ACL that exists
+            raise AriError(500, "GET", path, "Allocation failed")
+        return [{"attribute": k, "value": v} for k, v in self.objects[(kind, oid)].items()]
 
     async def delete_dynamic_config(self, cls: str, kind: str, oid: str) -> None:
         self.calls.append(("delete", kind, oid))
@@ -125,3 +134,17 @@ def test_behind_the_proxy_a_softphone_endpoint_carries_no_password() -> None:
     assert objects["endpoint"]["auth"] == ""
     assert A.password not in repr(objects)
     assert endpoint_fields(A)["endpoint"]["auth"] == A.endpoint, "one node alone: its own login"
+
+
+async def test_without_the_proxy_acl_no_softphone_is_pushed_without_a_password() -> None:
+    """Behind the proxy the endpoints carry no password; on a node whose ACL does not limit
+    SIP to the proxy that would let anyone in, so the app pushes none there."""
+    ari = FakeAri()
+    p = provisioner(ari, [A])
+    p.auth_by_proxy = True
+    await p.sync(full=True)
+    assert ("endpoint", A.endpoint) not in ari.objects
+    ari.objects[("acl", "proxy-only")] = {"deny": "0.0.0.0/0.0.0.0"}
+    await p.sync(full=True)
+    assert ari.objects[("endpoint", A.endpoint)]["auth"] == ""
+    assert ("auth", A.endpoint) not in ari.objects

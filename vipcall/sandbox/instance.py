@@ -42,11 +42,16 @@ def _generate_password() -> str:
     return secrets.token_urlsafe(24)
 
 
+#: The pjsip ACL of a node behind the proxy; the app pushes softphones without a password
+#: only where it exists (vipcall.service.provisioning).
+PROXY_ACL = "proxy-only"
+
+
 def sip_acl(permit: tuple[str, ...]) -> str:
     """pjsip.conf's ACL section: SIP requests from these addresses only (none: no ACL)."""
     if not permit:
         return "; no ACL: SIP requests are taken from any address (one node on its own)"
-    lines = ["[proxy-only]", "type = acl", "deny = 0.0.0.0/0.0.0.0"]
+    lines = [f"[{PROXY_ACL}]", "type = acl", "deny = 0.0.0.0/0.0.0.0"]
     lines += [f"permit = {address}/255.255.255.255" for address in permit]
     return "\n".join(lines)
 

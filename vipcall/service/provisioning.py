@@ -29,6 +29,7 @@ from vipcall.ari import AriClient, AriError, AriNotFound, AriUnavailable
 from vipcall.calls.dialplan import dial_string
 from vipcall.metrics import PROVISIONING_FAILURES
 from vipcall.routing.decisions import Handset
+from vipcall.sandbox.instance import PROXY_ACL
 from vipcall.service.endpoints import SoftphoneStates
 from vipcall.store.listen import Connect, keep_listening, until_lost
 from vipcall.voicemail.mwi import softphone_mailbox
@@ -105,6 +106,9 @@ class Provisioner:
         self.ari = ari
         self.engine = engine
         self.auth_by_proxy = auth_by_proxy
+        self.proxy_guarded: bool | None = None
+        """With ``auth_by_proxy``: whether this node takes SIP from the proxy alone (its
+        pjsip ACL :data:`PROXY_ACL` exists); read at every full round."""
         self._ring: dict[str, str] = {}
         self._softphones: dict[str, SoftphoneAccount] = {}
         #: Told about every softphone pushed or removed (set by the Stasis app).
@@ -146,6 +150,18 @@ class Provisioner:
             # while the app was down stay in AstDB (ARI cannot list a family).
             self._ring = {k: "" for k in self._ring}
             self._softphones = {}
+        if self.auth_by_proxy and (full or self.proxy_guarded is None):
+            self.proxy_guarded = await self._proxy_guarded()
+        if self.auth_by_proxy and not self.proxy_guarded:
+            # Without the ACL anyone could reach an endpoint with no password: none is
+            # pushed, so softphones cannot log in at all until the node is set up right.
+            PROVISIONING_FAILURES.labels(kind="softphone").inc(len(phones))
+            log.error(
+                "softphones are checked by the proxy (VIPCALL_SOFTPHONE_AUTH_BY_PROXY), but "
+                "this node has no pjsip ACL %r limiting SIP to the proxy: %d softphones not "
+                "pushed", PROXY_ACL, len(phones),
+            )  # fmt: skip
+            phones = {}
         changed = (ring != self._ring) or (phones != self._softphones)
         failed = 0
         for key, value in ring.items():
@@ -179,6 +195,21 @@ class Provisioner:
                 len(self._softphones),
                 f" ({failed} failed, retried next round)" if failed else "",
             )
+
+    async def _proxy_guarded(self) -> bool:
+        """Does this node's pjsip ACL :data:`PROXY_ACL` exist (rendered by the sandbox for a
+        node behind the proxy, Instance.sip_permit)?"""
+        try:
+            await self.ari.get_dynamic_config("res_pjsip", "acl", PROXY_ACL)
+        except AriNotFound:
+            return False  # 404 "Object with id ... not found"
+        except AriUnavailable:
+            raise
+        except AriError:
+            # Asterisk 22 finds an ACL object but cannot show its fields (500 "Allocation
+            # failed"): it is there
+            return True
+        return True
 
     async def _attempt(self, kind: str, key: str, push: Coroutine[Any, Any, None]) -> bool:
         """Run one object's push; False (logged, counted) when Asterisk refused it."""
