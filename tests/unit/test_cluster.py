@@ -72,7 +72,7 @@ def test_the_rendered_config_has_no_placeholder_left(tmp_path: Path) -> None:
     )  # fmt: skip
     text = kam.render().read_text()
     assert "@@" not in text
-    assert '"postgres://vip@db.example:5433/vipcall"' in text
+    assert '"pwdb=>postgres://vip@db.example:5433/vipcall"' in text
     assert "s3cr" not in text, "the password is not written into the config"
     assert kamailio_env(kam.database_url)["PGPASSWORD"] == "s3cr@t"
     assert "listen=udp:127.0.10.1:5060" in text
