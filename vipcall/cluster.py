@@ -48,6 +48,9 @@ KAMAILIO = "/usr/sbin/kamailio"
 KAMCMD = "/usr/sbin/kamcmd"
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 DISPATCHER_SET = 1
+#: The same nodes, probed at their Asterisk (not their app): where calls go when no node's
+#: app is ready, so they still ring through a node's fail-open dialplan.
+FAIL_OPEN_SET = 2
 #: The digest realm the proxy challenges softphones with (their passwords are kept in clear,
 #: so any realm works).
 REALM = "vipcall"
@@ -88,6 +91,8 @@ class Node:
     rtp_start: int
     rtp_end: int
     sip_port: int = 5060
+    probe_port: int = 5062
+    """Where the node's app answers the proxy's OPTIONS probe (udp, on ``sip_host``)."""
 
     @property
     def uri(self) -> str:
@@ -153,13 +158,20 @@ class Layout:
         }
 
     def dispatcher_list(self) -> str:
-        """Set 1: the nodes. Probes go out of the pstn side socket, so a node answers them
-        as it answers an OPTIONS from the carrier (200)."""
+        """Set 1: the nodes. Each node's probe goes to its app (``obproxy``), which answers
+        200 only while it is connected to that node's Asterisk (vipcall.service.probe), out
+        of the pstn side socket."""
         lines = ["# set uri flags priority attrs (rendered by vipcall.cluster)"]
         for node in self.nodes:
             lines.append(
                 f"{DISPATCHER_SET} {node.uri} 0 0 "
-                f"duid={node.name};socket=udp:{self.pstn_side_ip}:{self.side_port}"
+                f"duid={node.name};socket=udp:{self.pstn_side_ip}:{self.side_port};"
+                f"obproxy=sip:{node.sip_host}:{node.probe_port}"
+            )
+        for node in self.nodes:  # no obproxy: the probe asks the node's Asterisk
+            lines.append(
+                f"{FAIL_OPEN_SET} {node.uri} 0 0 "
+                f"duid={node.name}-asterisk;socket=udp:{self.pstn_side_ip}:{self.side_port}"
             )
         return "\n".join(lines) + "\n"
 
@@ -197,6 +209,8 @@ class Layout:
             "VIPCALL_SIP_PUBLIC_HOST": self.public_ip,
             "VIPCALL_SIP_PUBLIC_PORT": str(self.public_port),
             "VIPCALL_SOFTPHONE_AUTH_BY_PROXY": "true",
+            "VIPCALL_PROBE_HOST": node.sip_host,
+            "VIPCALL_PROBE_PORT": str(node.probe_port),
         }
 
 
@@ -280,11 +294,16 @@ class Kamailio:
             raise ClusterError(f"kamcmd {' '.join(command)}: {res.stderr or res.stdout}")
         return res.stdout
 
-    def node_states(self) -> dict[str, str]:
-        """Each node's dispatcher flags by URI: ``AP`` active (probed), ``IP`` inactive,
-        ``TP`` trying (one failure seen)."""
+    def node_states(self, dispatcher_set: int = DISPATCHER_SET) -> dict[str, str]:
+        """Each node's dispatcher flags by URI in one set (the app-probed one unless told):
+        ``AP`` active (probed), ``IP`` inactive, ``TP`` trying (one failure seen)."""
         text = self.rpc("dispatcher.list")
-        return dict(re.findall(r"URI:\s*(\S+)\s+FLAGS:\s*(\S+)", text))
+        found: dict[str, str] = {}
+        for block in re.split(r"\bSET:\s*\{", text)[1:]:
+            number = re.search(r"ID:\s*(\d+)", block)
+            if number and int(number.group(1)) == dispatcher_set:
+                found.update(re.findall(r"URI:\s*(\S+)\s+FLAGS:\s*(\S+)", block))
+        return found
 
     def stop(self, *, timeout: float = 10.0) -> None:
         proc, self._proc = self._proc, None

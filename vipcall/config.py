@@ -119,6 +119,10 @@ class Settings:
     # node), so the softphone endpoints pushed to Asterisk carry no password of their own.
     # Only for a node that takes SIP from the proxy alone (its pjsip ACL).
     softphone_auth_by_proxy: bool = False
+    # Where this app answers the SIP proxy's OPTIONS probe for its node (vipcall.service.probe:
+    # 200 while connected to Asterisk, 503 while not); port 0: not at all (one node alone).
+    probe_host: str = "127.0.0.1"
+    probe_port: int = 0
 
     # Where runtime state lives (ARI password, app pid); always absolute.
     state_dir: Path = field(default_factory=default_state_dir)

@@ -41,13 +41,20 @@ def test_each_app_has_its_own_ari_http_port_and_state() -> None:
     assert envs[0]["VIPCALL_ARI_URL"].endswith(":8088/ari")
 
 
-def test_dispatcher_list_names_every_node_and_probes_from_the_pstn_side() -> None:
+def test_dispatcher_list_names_every_node_and_probes_its_app_from_the_pstn_side() -> None:
     text = Layout().dispatcher_list()
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert lines == [
-        "1 sip:127.0.0.21:5060 0 0 duid=node-a;socket=udp:127.0.0.12:5060",
-        "1 sip:127.0.0.22:5060 0 0 duid=node-b;socket=udp:127.0.0.12:5060",
+        "1 sip:127.0.0.21:5060 0 0 duid=node-a;socket=udp:127.0.0.12:5060;"
+        "obproxy=sip:127.0.0.21:5062",
+        "1 sip:127.0.0.22:5060 0 0 duid=node-b;socket=udp:127.0.0.12:5060;"
+        "obproxy=sip:127.0.0.22:5062",
+        # the fail-open set: the same nodes, probed at their Asterisk
+        "2 sip:127.0.0.21:5060 0 0 duid=node-a-asterisk;socket=udp:127.0.0.12:5060",
+        "2 sip:127.0.0.22:5060 0 0 duid=node-b-asterisk;socket=udp:127.0.0.12:5060",
     ]
+    env = Layout().app_env(Layout().nodes[1], Instance(), Path("/tmp"))
+    assert (env["VIPCALL_PROBE_HOST"], env["VIPCALL_PROBE_PORT"]) == ("127.0.0.22", "5062")
 
 
 @pytest.mark.parametrize(

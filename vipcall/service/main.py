@@ -27,6 +27,7 @@ from vipcall.routing.rules import Policy
 from vipcall.service.direct import DirectRoutes
 from vipcall.service.http import http_app
 from vipcall.service.logs import configure_logging
+from vipcall.service.probe import serve_probe
 from vipcall.service.provisioning import Provisioner, follow_changes
 from vipcall.service.reports import serve_reports
 from vipcall.service.stasis import StasisApp
@@ -130,6 +131,11 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     events = asyncio.create_task(stream.run(app.on_event, app.on_connect))
+    probe = (
+        await serve_probe(settings.probe_host, settings.probe_port, stream.ready.is_set)
+        if settings.probe_port
+        else None
+    )
     syncer = asyncio.create_task(app.keep_in_sync(settings.sync_interval))
     notices = NoticeWorker.from_settings(pool, settings)  # new-message SMS/email queue
     notices.start()
@@ -150,6 +156,8 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
     finally:
         log.info("stopping")
+        if probe is not None:
+            probe.close()  # the proxy sends no new call here from now on
         stream.stop()
         syncer.cancel()
         expiry.cancel()

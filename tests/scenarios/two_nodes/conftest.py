@@ -17,6 +17,7 @@ The whole stack is per test module: run each module under one
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,14 @@ def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             )  # fmt: skip
             app.start()
             apps.append(app)
-        yield Cluster(kamailio, nodes, apps, database)
+        cluster = Cluster(kamailio, nodes, apps, database)
+        # the proxy takes a node in once its app answers the probe (connected to Asterisk)
+        deadline = time.monotonic() + 15
+        while cluster.node_states() != ["AP", "AP"]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nodes not in the proxy's set: {cluster.node_states()}")
+            time.sleep(0.1)
+        yield cluster
     finally:
         for app in apps:
             app.stop()
