@@ -4,7 +4,7 @@ wraps it in a ``browser`` fixture of its own scope."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
@@ -14,13 +14,14 @@ from tests.web.browser.live import CHROMIUM, CHROMIUM_ARGS, chromium_missing
 
 
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Headless Chromium, closed on the way out; skips the test where it is not installed."""
+async def chromium(extra_args: Sequence[str] = ()) -> AsyncIterator[Browser]:
+    """Headless Chromium, closed on the way out; skips the test where it is not installed.
+    ``extra_args`` are added to :data:`CHROMIUM_ARGS` (a fake microphone, say)."""
     why = chromium_missing()
     if why:
         pytest.skip(why)
     async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             yield b
         finally:
