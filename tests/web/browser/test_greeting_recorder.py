@@ -148,3 +148,72 @@ async def test_a_greeting_recorded_in_the_browser_is_stored_and_then_deleted(
         assert await vm.get_audio(s, people.pekka.id, "greeting") is None
         prefs = await vm.get_voicemail_settings(s, people.pekka.id)
     assert (prefs.has_greeting, prefs.greeting_mode) == (False, "default")
+
+
+#: Keeps every microphone stream the page opens, so a test can see whether it was stopped.
+WATCH_MICROPHONE = """
+(() => {
+  const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  window.__streams = [];
+  navigator.mediaDevices.getUserMedia = async (c) => {
+    const s = await open(c);
+    window.__streams.push(s);
+    return s;
+  };
+})();
+"""
+
+
+async def _voicemail_page(new_page: NewPage, people: People):  # type: ignore[no-untyped-def]
+    page = await new_page()
+    await page.add_init_script(WATCH_MICROPHONE)
+    await log_in(page, people.pekka.username)
+    await page.goto("/#/voicemail")
+    await page.wait_for_selector("#page-voicemail")
+    await page.evaluate(WATCH_MICROPHONE)  # this document too (the log-in page loaded it)
+    return page
+
+
+async def test_a_recording_stops_and_is_saved_by_itself_at_the_longest_length(
+    new_page: NewPage, people: People, engine: AsyncEngine
+) -> None:
+    """The name may be 10 s (the API's max_name_seconds): a user who forgets to press stop
+    gets those 10 s saved, not a long upload the server then refuses."""
+    page = await _voicemail_page(new_page, people)
+    name = page.locator("section.card", has=page.locator("#name-upload"))
+    async with page.expect_response(
+        lambda r: r.request.method == "PUT" and r.url.endswith("/api/v1/me/voicemail/name"),
+        timeout=20_000,
+    ) as answer:
+        await name.locator("button.record").click()
+    response = await answer.value
+    assert response.status == 200, await response.text()
+    assert 9.5 <= (await response.json())["seconds"] <= 10.5
+    await name.locator("p", has_text="Äänitetty.").wait_for()
+    assert await page.evaluate(
+        "window.__streams.every(s => s.getTracks().every(t => t.readyState === 'ended'))"
+    ), "the microphone is off"
+    async with session_factory(engine)() as s:
+        assert (await vm.get_voicemail_settings(s, people.pekka.id)).has_name
+
+
+async def test_leaving_the_page_while_recording_turns_the_microphone_off(
+    new_page: NewPage, people: People, engine: AsyncEngine
+) -> None:
+    page = await _voicemail_page(new_page, people)
+    greeting = page.locator("section.card", has=page.locator("#greeting-upload"))
+    record = greeting.locator("button.record")
+    await record.dblclick()  # a double click starts one recording, not two
+    await page.wait_for_selector("#page-voicemail button.record[aria-pressed=true]")
+    await page.wait_for_timeout(500)
+    assert await page.evaluate("window.__streams.length") == 1
+    assert await page.evaluate("window.__streams[0].getAudioTracks()[0].readyState") == "live"
+
+    await page.goto("/#/")  # another page of the home page, mid-recording
+    await page.wait_for_function(
+        "window.__streams[0].getAudioTracks()[0].readyState === 'ended'", timeout=3000
+    )
+    async with session_factory(engine)() as s:
+        assert not (await vm.get_voicemail_settings(s, people.pekka.id)).has_greeting, (
+            "nothing saved from an abandoned recording"
+        )

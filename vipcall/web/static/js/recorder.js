@@ -14,20 +14,31 @@ export async function startRecording() {
   node.onaudioprocess = (e) => chunks.push(new Float32Array(e.inputBuffer.getChannelData(0)));
   source.connect(node);
   node.connect(ctx.destination);
+  const release = async () => {
+    node.disconnect();
+    source.disconnect();
+    stream.getTracks().forEach((t) => t.stop());
+    if (ctx.state !== "closed") await ctx.close();
+  };
   return {
-    async stop() {
-      node.disconnect();
-      source.disconnect();
-      stream.getTracks().forEach((t) => t.stop());
+    /** Seconds recorded so far. */
+    seconds: () => chunks.reduce((a, c) => a + c.length, 0) / ctx.sampleRate,
+    /** Stop and return the recording as a WAV blob, cut at ``maxSeconds`` if given. */
+    async stop(maxSeconds) {
       const rate = ctx.sampleRate;
-      await ctx.close();
-      return encodeWav(chunks, rate);
+      await release();
+      return encodeWav(chunks, rate, maxSeconds ? Math.floor((maxSeconds - 0.05) * rate) : Infinity);
+    },
+    /** Stop and throw the recording away (the page was left). */
+    async abandon() {
+      chunks.length = 0;
+      await release();
     },
   };
 }
 
-export function encodeWav(chunks, rate) {
-  const n = chunks.reduce((a, c) => a + c.length, 0);
+export function encodeWav(chunks, rate, maxSamples = Infinity) {
+  const n = Math.min(maxSamples, chunks.reduce((a, c) => a + c.length, 0));
   const buf = new ArrayBuffer(44 + n * 2);
   const v = new DataView(buf);
   const str = (o, s) => [...s].forEach((ch, i) => v.setUint8(o + i, ch.charCodeAt(0)));
@@ -36,8 +47,9 @@ export function encodeWav(chunks, rate) {
   v.setUint32(24, rate, true); v.setUint32(28, rate * 2, true); v.setUint16(32, 2, true);
   v.setUint16(34, 16, true); str(36, "data"); v.setUint32(40, n * 2, true);
   let o = 44;
+  const end = 44 + n * 2;
   for (const c of chunks) {
-    for (let i = 0; i < c.length; i++, o += 2) {
+    for (let i = 0; i < c.length && o < end; i++, o += 2) {
       const s = Math.max(-1, Math.min(1, c[i]));
       v.setInt16(o, s < 0 ? s * 0x8000 : s * 0x7fff, true);
     }

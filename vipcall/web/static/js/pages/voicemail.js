@@ -8,7 +8,7 @@ import { canRecord, startRecording } from "../recorder.js";
 const NOTIFY = [["sms", "Tekstiviesti / SMS"], ["email", "Sähköposti / Email"],
   ["both", "Molemmat / Both"], ["none", "Ei ilmoitusta / None"]];
 
-function audioBlock(kind, fi, en, has, reload) {
+function audioBlock(kind, fi, en, has, reload, maxSeconds) {
   const path = `/api/v1/me/voicemail/${kind}`;
   const fileForm = form([
     field("file", `Lataa tiedosto (${fi.toLowerCase()})`, `Upload a file (${en.toLowerCase()})`, {
@@ -27,27 +27,65 @@ function audioBlock(kind, fi, en, has, reload) {
 
   const rec = h("div", { class: "actions" });
   if (canRecord()) {
+    // One recording at a time: the button is off while the microphone starts and while a
+    // recording is saved; the microphone is released when the page is left or redrawn, and
+    // a recording stops and is saved by itself at the longest length the service keeps.
     let recording = null;
+    let watch = null;
     const btn = button("Äänitä selaimessa", "Record in the browser", { class: "record" });
-    btn.addEventListener("click", async () => {
-      if (!recording) {
-        try {
-          recording = await startRecording();
-        } catch (e) {
-          status(`Mikrofoni ei käytettävissä / Microphone not available: ${e.message}`, true);
-          return;
-        }
-        btn.replaceChildren(bi("Lopeta ja tallenna", "Stop and save"));
-        btn.setAttribute("aria-pressed", "true");
-      } else {
-        const blob = await recording.stop();
-        recording = null;
-        btn.replaceChildren(bi("Äänitä selaimessa", "Record in the browser"));
-        btn.removeAttribute("aria-pressed");
-        const fd = new FormData();
-        fd.append("file", blob, `${kind}.wav`);
-        await act(async () => { await put(path, fd); await reload(); }, "Tallennettu / Saved");
+    const idle = () => {
+      clearInterval(watch);
+      watch = null;
+      recording = null;
+      btn.disabled = false;
+      btn.replaceChildren(bi("Äänitä selaimessa", "Record in the browser"));
+      btn.removeAttribute("aria-pressed");
+    };
+    const save = async () => {
+      const current = recording;
+      btn.disabled = true;
+      clearInterval(watch);
+      let blob;
+      try {
+        blob = await current.stop(maxSeconds);
+      } catch (e) {
+        idle();
+        status(`Äänitys epäonnistui / Recording failed: ${e.message}`, true);
+        return;
       }
+      idle();
+      const fd = new FormData();
+      fd.append("file", blob, `${kind}.wav`);
+      await act(async () => { await put(path, fd); await reload(); }, "Tallennettu / Saved");
+    };
+    btn.addEventListener("click", async () => {
+      if (btn.disabled) return;
+      if (recording) {
+        await save();
+        return;
+      }
+      btn.disabled = true;
+      try {
+        recording = await startRecording();
+      } catch (e) {
+        idle();
+        status(`Mikrofoni ei käytettävissä / Microphone not available: ${e.message}`, true);
+        return;
+      }
+      btn.disabled = false;
+      btn.replaceChildren(bi("Lopeta ja tallenna", "Stop and save"));
+      btn.setAttribute("aria-pressed", "true");
+      watch = setInterval(() => {
+        if (!recording) return;
+        if (!btn.isConnected) {
+          // the page was left or redrawn: the microphone goes off, nothing is saved
+          const gone = recording;
+          idle();
+          gone.abandon();
+        } else if (maxSeconds && recording.seconds() >= maxSeconds) {
+          save();
+        }
+      }, 250);
     });
     rec.append(btn);
   }
@@ -65,8 +103,9 @@ export async function render(root) {
       pageTitle("Vastaajan asetukset", "Voicemail settings"),
       h("p", { class: "muted" }, bi("Palvelut → Vastaajan asetukset", "Services → Voicemail settings")),
       section("Ilmoitukset ja tervehdys", "Notices and greeting", settingsForm(s, load)),
-      audioBlock("greeting", "Tervehdys", "Greeting", s.has_greeting, load),
-      audioBlock("name", "Nimi", "Name", s.has_name, load),
+      audioBlock("greeting", "Tervehdys", "Greeting", s.has_greeting, load,
+        s.max_greeting_seconds),
+      audioBlock("name", "Nimi", "Name", s.has_name, load, s.max_name_seconds),
       section("PIN-koodi", "PIN", pinForm(s)),
     );
   };
