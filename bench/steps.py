@@ -480,48 +480,10 @@ class Rig:
             )  # fmt: skip
         ]
         if shutil.which("perf"):
-            found.append(
-                subprocess.Popen(
-                    [
-                        "perf",
-                        "record",
-                        "-F",
-                        "299",
-                        "-g",
-                        "-p",
-                        str(self.ast_pid),
-                        "-o",
-                        str(folder / "perf-asterisk.data"),
-                        "--",
-                        "sleep",
-                        str(int(duration)),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=open(folder / "perf.err", "wb"),
-                    start_new_session=True,
-                )  # fmt: skip
-            )
-            found.append(
-                subprocess.Popen(
-                    [
-                        "perf",
-                        "record",
-                        "-F",
-                        "299",
-                        "-g",
-                        "-p",
-                        str(self.app.proc.pid),
-                        "-o",
-                        str(folder / "perf-app.data"),
-                        "--",
-                        "sleep",
-                        str(int(duration)),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=open(folder / "perf-app.err", "wb"),
-                    start_new_session=True,
-                )  # fmt: skip
-            )
+            found.append(_perf_record(self.ast_pid, duration, folder / "perf-asterisk.data",
+                                      folder / "perf.err"))  # fmt: skip
+            found.append(_perf_record(self.app.proc.pid, duration, folder / "perf-app.data",
+                                      folder / "perf-app.err"))  # fmt: skip
         return found
 
     def run_step(
@@ -631,3 +593,12 @@ class Rig:
                     summarize_perf(folder / "perf-app.data", Path("/"))
                 )
         return step
+
+
+def _perf_record(pid: int, duration: float, data: Path, err: Path) -> subprocess.Popen[bytes]:
+    """``perf record`` (call graphs, 299 Hz) of one process for ``duration`` s."""
+    return subprocess.Popen(
+        ["perf", "record", "-F", "299", "-g", "-p", str(pid), "-o", str(data),
+         "--", "sleep", str(int(duration))],
+        stdout=subprocess.DEVNULL, stderr=open(err, "wb"), start_new_session=True,
+    )  # fmt: skip
