@@ -116,6 +116,20 @@ async def test_a_route_ends_at_the_next_scheduled_boundary() -> None:
     assert value and value.split("|")[1] == str(int(starts.timestamp()))
 
 
+async def round_with_a_slow_put(ari: FakeAri, direct: DirectRoutes) -> asyncio.Task[None]:
+    """Maija's entries written, then forgotten on both sides, and a round that writes them
+    again started: its first put is waiting for Asterisk (``ari.gate``) when this returns."""
+    await direct.round()
+    ari.db.clear()
+    direct.pushed.clear()
+    direct.owned.clear()
+    ari.gate = asyncio.Event()
+    direct.users_changed({MAIJA.id})
+    writing = asyncio.create_task(direct.round())
+    await asyncio.sleep(0.01)
+    return writing
+
+
 def read_back(cache: RoutingCache, direct: DirectRoutes, facts: UserFacts) -> None:
     """What the memory does when the re-read after a write is applied."""
     cache._put(facts, frozenset())
@@ -156,14 +170,7 @@ async def test_a_code_that_leaves_the_routes_as_they_were_sends_asterisk_nothing
 
 async def test_a_put_computed_before_the_write_does_not_confirm_it() -> None:
     ari, cache, direct = setup(MAIJA)
-    await direct.round()
-    ari.db.clear()
-    direct.pushed.clear()
-    direct.owned.clear()
-    ari.gate = asyncio.Event()
-    direct.users_changed({MAIJA.id})
-    writing = asyncio.create_task(direct.round())
-    await asyncio.sleep(0.01)  # a put from the old (green) state is waiting for Asterisk
+    writing = await round_with_a_slow_put(ari, direct)  # from the old (green) state
     cache.touch(MAIJA.id)  # meanwhile a 983 3 code is written
     waiting = asyncio.create_task(direct.written(MAIJA.id))
     read_back(cache, direct, replace(MAIJA, manual_activity=3))
@@ -304,14 +311,7 @@ async def test_a_computation_begun_before_a_write_puts_nothing_after_it(
     old round's second put (the landline, green) must not land after that."""
     monkeypatch.setattr("vipcall.service.direct.SETTLE_S", 0.01)
     ari, cache, direct = setup(MAIJA)
-    await direct.round()
-    ari.db.clear()
-    direct.pushed.clear()
-    direct.owned.clear()
-    ari.gate = asyncio.Event()
-    direct.users_changed({MAIJA.id})
-    old_round = asyncio.create_task(direct.round())
-    await asyncio.sleep(0.01)  # the mobile's put waits for Asterisk
+    old_round = await round_with_a_slow_put(ari, direct)  # the mobile's put
     cache.touch(MAIJA.id)
     waiting = asyncio.create_task(direct.written(MAIJA.id))
     await asyncio.sleep(0.05)  # the wait gave up; its blank waits for the lock
