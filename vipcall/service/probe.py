@@ -20,8 +20,10 @@ from typing import cast
 
 log = logging.getLogger("vipcall.probe")
 
-#: Headers a response copies from its request (and their compact forms).
-_COPIED = frozenset({"via", "v", "from", "f", "to", "t", "call-id", "i", "cseq"})
+#: Headers a response copies from its request, by every name they go by (compact forms).
+_COPIED = {"via": "via", "v": "via", "from": "from", "f": "from", "to": "to", "t": "to",
+           "call-id": "call-id", "i": "call-id", "cseq": "cseq"}  # fmt: skip
+_NEEDED = frozenset(_COPIED.values())
 _TAG = "vipcall-probe"
 
 
@@ -42,11 +44,11 @@ def probe_reply(data: bytes, healthy: bool) -> bytes | None:
         key = name.strip().lower()
         if not sep or key not in _COPIED:
             continue
-        if key in ("to", "t") and ";tag=" not in value:
+        if _COPIED[key] == "to" and ";tag=" not in value:
             line = f"{line};tag={_TAG}"
         kept.append(line)
-        names.add({"v": "via", "f": "from", "t": "to", "i": "call-id"}.get(key, key))
-    if names != {"via", "from", "to", "call-id", "cseq"}:
+        names.add(_COPIED[key])
+    if names != _NEEDED:
         return None
     status = "200 OK" if healthy else "503 Service Unavailable"
     headers = "".join(f"{line}\r\n" for line in kept)
