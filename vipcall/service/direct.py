@@ -138,14 +138,14 @@ class DirectRoutes:
                 for number in list(self.owned.get(user_id, ())):
                     await self._clear_locked(user_id, number)
             return
-        except Exception as exc:  # noqa: BLE001 - an entry may still be there
+        except BaseException as exc:
+            # an entry may still be there: a new token and a full write (the writer's next
+            # round) void every entry
+            self._all = True
+            self._wake.set()
+            if not isinstance(exc, Exception):
+                raise  # cancelled
             log.warning("direct routes: blanking user %d failed (%r)", user_id, exc)
-            self._all = True  # a new token and a full write void every entry
-            self._wake.set()
-        except BaseException:
-            self._all = True  # cancelled: the same, from the writer's next round
-            self._wake.set()
-            raise
         if not await self._set_token(""):
             raise RuntimeError("direct routes: neither the user's entries nor the token blanked")
 
