@@ -19,13 +19,19 @@ from vipcall.history.rules import Note, RecordAnswer, RecordEnd, RecordStart, Ro
 
 _ORG = "(SELECT organization_id FROM users WHERE id = {})"
 _SN_ORG = "(SELECT organization_id FROM service_numbers WHERE id = {})"
+# A user or service number removed before its call's note is written (a report read from the
+# spool later, the database away for a while): the record keeps no one, rather than a
+# foreign-key error that would hold back every note of the batch.
+_USER = "(SELECT id FROM users WHERE id = {})"
+_SN = "(SELECT id FROM service_numbers WHERE id = {})"
 
 UPSERT_START = f"""
 INSERT INTO call_records AS r (channel_id, started_at, route, caller_number, called_number,
     caller_user_id, callee_user_id, caller_org_id, callee_org_id, service_number_id)
-VALUES ($1, $2::timestamptz, COALESCE($3::text, $4::text), $5::text, $6::text, $7::int, $8::int,
+VALUES ($1, $2::timestamptz, COALESCE($3::text, $4::text), $5::text, $6::text,
+    {_USER.format("$7::int")}, {_USER.format("$8::int")},
     {_ORG.format("$7::int")}, COALESCE({_ORG.format("$8::int")}, {_SN_ORG.format("$9::int")}),
-    $9::int)
+    {_SN.format("$9::int")})
 ON CONFLICT (channel_id) DO UPDATE SET
     started_at = LEAST(r.started_at, EXCLUDED.started_at),
     route = COALESCE($3::text, r.route),
@@ -43,8 +49,8 @@ INSERT INTO call_records AS r (channel_id, started_at, ended_at, answered_at, di
     route, caller_number, called_number, callee_user_id, callee_org_id, caller_user_id,
     caller_org_id)
 VALUES ($1, COALESCE($2::timestamptz, $3::timestamptz), $3::timestamptz, $4::timestamptz,
-    $5::text, $6::text, $7::text, $8::text, $9::int, {_ORG.format("$9::int")}, $10::int,
-    {_ORG.format("$10::int")})
+    $5::text, $6::text, $7::text, $8::text, {_USER.format("$9::int")}, {_ORG.format("$9::int")},
+    {_USER.format("$10::int")}, {_ORG.format("$10::int")})
 ON CONFLICT (channel_id) DO UPDATE SET
     ended_at = GREATEST(r.ended_at, EXCLUDED.ended_at),
     answered_at = COALESCE(r.answered_at, EXCLUDED.answered_at),
@@ -61,7 +67,8 @@ ON CONFLICT (channel_id) DO UPDATE SET
 UPSERT_ANSWER = f"""
 INSERT INTO call_records AS r (channel_id, started_at, answered_at, route, callee_user_id,
     callee_org_id)
-VALUES ($1, $2::timestamptz, $2::timestamptz, $3::text, $4::int, {_ORG.format("$4::int")})
+VALUES ($1, $2::timestamptz, $2::timestamptz, $3::text, {_USER.format("$4::int")},
+    {_ORG.format("$4::int")})
 ON CONFLICT (channel_id) DO UPDATE SET
     answered_at = COALESCE(r.answered_at, EXCLUDED.answered_at),
     callee_user_id = COALESCE(EXCLUDED.callee_user_id, r.callee_user_id),
