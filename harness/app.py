@@ -34,10 +34,9 @@ class AppProcess:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(self.asterisk.app_env())
         env.update(
             VIPCALL_DATABASE_URL=self.database_url,
-            VIPCALL_ARI_URL=self.asterisk.ari_url,
-            VIPCALL_ARI_PASSWORD=self.asterisk.ari_password,
             VIPCALL_HTTP_PORT=str(self.http_port),
             VIPCALL_RING_TIMEOUT=str(self.ring_timeout),
             VIPCALL_SYNC_INTERVAL="0.5",

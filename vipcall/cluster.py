@@ -201,8 +201,7 @@ class Layout:
         """What ``vipcall serve`` for ``node`` gets on top of the environment: its own ARI,
         its own HTTP port (the media URL its Asterisk fetches prompts from) and state dir."""
         return {
-            "VIPCALL_ARI_URL": instance.ari_url,
-            "VIPCALL_ARI_PASSWORD": instance.ari_password,
+            **instance.app_env(),
             "VIPCALL_HTTP_PORT": str(node.http_port),
             "VIPCALL_NODE_NAME": node.name,
             "VIPCALL_STATE_DIR": str(state_dir / node.name),

@@ -103,6 +103,12 @@ class Settings:
     # Where Asterisk fetches greetings, names and messages from the app (/media/...);
     # empty: http://<http_host>:<http_port>.
     media_base_url: str = ""
+    # The dialplan's end-of-call reports (call history): a folder Asterisk appends them to and
+    # the app takes them from (vipcall.service.reports.ReportSpool), as the app sees it and,
+    # when Asterisk sees it elsewhere (a chroot, a container's mount), as Asterisk does.
+    # Empty: one HTTP request per call to the app instead (costs Asterisk ~1 ms per call).
+    end_spool: str = ""
+    end_spool_asterisk: str = ""
 
     # The home page and REST API (``vipcall web``, its own process). public_url: the address
     # users type (links in codes' messages, softphone QR codes); empty: http://<host>:<port>.

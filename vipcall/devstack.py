@@ -88,7 +88,14 @@ def asterisk_instance(settings: Settings) -> tuple[Instance, Settings]:
         ring_timeout=settings.ring_timeout,
         pstn_trusted=settings.pstn_trusted,
     )
-    return instance, replace(settings, ari_password=password)
+    # End-of-call reports through the instance's spool folder, unless set otherwise.
+    spool = instance.app_env()
+    return instance, replace(
+        settings,
+        ari_password=password,
+        end_spool=settings.end_spool or spool["VIPCALL_END_SPOOL"],
+        end_spool_asterisk=settings.end_spool_asterisk or spool["VIPCALL_END_SPOOL_ASTERISK"],
+    )
 
 
 def start_asterisk(instance: Instance, settings: Settings) -> None:
@@ -284,7 +291,12 @@ async def run_services(settings: Settings, banner: str = "") -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     # The children read the ARI password from the state dir start_asterisk wrote it to.
-    env = dict(os.environ, VIPCALL_STATE_DIR=str(settings.state_dir))
+    env = dict(
+        os.environ,
+        VIPCALL_STATE_DIR=str(settings.state_dir),
+        VIPCALL_END_SPOOL=settings.end_spool,
+        VIPCALL_END_SPOOL_ASTERISK=settings.end_spool_asterisk,
+    )
     log.info("restart the app alone with: kill $(cat %s)", settings.state_dir / PID_FILE)
     if banner:
         log.info("%s", banner)

@@ -177,6 +177,38 @@ async def test_the_dialplans_report_alone_still_makes_a_record(
     assert row["callee_user_id"] == people["maija"]
 
 
+async def test_notes_naming_a_user_removed_since_are_written_without_them(
+    conn: asyncpg.Connection, people: dict[str, int]
+) -> None:
+    """A report read from the spool after the user (or service number) was removed: the
+    record keeps its numbers and times and names no one, and the batch's other notes are
+    written too, not held back by a foreign-key error."""
+    gone = 2_000_000_000
+    ch, other = channel(), channel()
+    start = RecordStart(ch, NOW, Route.RANG, caller_number=OUTSIDE,
+                        called_number="+358401260001", caller_user_id=gone,
+                        callee_user_id=gone, service_number_id=gone)  # fmt: skip
+    end = end_from_report(
+        ch, NOW + timedelta(seconds=30), dial_status="ANSWER", answered_ms=20_000,
+        dialed_ms=26_000, user=str(gone), called="+358401260001", caller=OUTSIDE,
+        dial="PJSIP/+358401260001@mobile", caller_user_id=gone,
+    )  # fmt: skip
+    answer = RecordAnswer(ch, NOW + timedelta(seconds=5), gone)
+    fine = end_from_report(
+        other, NOW, dial_status="BUSY", answered_ms=0, dialed_ms=3_000,
+        user=str(people["maija"]), called="+358401260001", caller=OUTSIDE,
+        dial="PJSIP/+358401260001@mobile",
+    )  # fmt: skip
+    await write_records(conn, [start, answer, end, fine])
+    row = await conn.fetchrow("SELECT * FROM call_records WHERE channel_id = $1", ch)
+    assert row is not None
+    assert row["caller_user_id"] is None and row["callee_user_id"] is None
+    assert row["service_number_id"] is None and row["callee_org_id"] is None
+    assert row["caller_number"] == OUTSIDE and row["dial_status"] == "ANSWER"
+    kept = await conn.fetchrow("SELECT * FROM call_records WHERE channel_id = $1", other)
+    assert kept is not None and kept["callee_user_id"] == people["maija"]
+
+
 async def test_a_direct_routes_report_names_the_calling_user_as_the_app_would(
     conn: asyncpg.Connection, people: dict[str, int]
 ) -> None:
@@ -206,6 +238,32 @@ async def test_a_direct_routes_report_names_the_calling_user_as_the_app_would(
     notes.clear()
     assert end_reported(Notes(), {**query, "id": channel(), "via": ""}, mobiles.get)
     assert isinstance(notes[0], RecordEnd) and notes[0].caller_user_id is None
+
+
+def test_a_report_read_later_keeps_the_time_the_call_ended() -> None:
+    """The spool's reports may be read a while after the call (the app away): the end and
+    the answer are counted back from the report's own ``ended``, not from when it was read."""
+    notes: list[Note] = []
+
+    class Notes:
+        def note(self, n: Note) -> None:
+            notes.append(n)
+
+    ended = datetime(2026, 11, 26, 12, 0, 0, 250000, tzinfo=UTC)
+    query = {"id": "c1", "ended": f"{ended.timestamp():.3f}", "status": "ANSWER",
+             "answered": "20000", "dialed": "26000", "user": "7"}  # fmt: skip
+    assert end_reported(Notes(), query)
+    [end] = notes
+    assert isinstance(end, RecordEnd)
+    assert end.ended_at == ended
+    assert end.answered_at == ended - timedelta(seconds=20)
+    assert end.started_at == ended - timedelta(seconds=26)
+    # none, or not a time: when it was read
+    for raw in ("", "soon", "nan", "1e400"):
+        notes.clear()
+        before = datetime.now(UTC)
+        assert end_reported(Notes(), {**query, "ended": raw})
+        assert notes[0].ended_at >= before  # type: ignore[union-attr]
 
 
 async def test_the_recorder_writes_in_batches_and_keeps_a_refused_batch() -> None:

@@ -205,7 +205,7 @@ def end_reported(
     recorder.note(
         end_from_report(
             channel,
-            datetime.now(UTC),
+            _when(query.get("ended", "")),
             dial_status=query.get("status", ""),
             answered_ms=_ms(query.get("answered", "")),
             dialed_ms=_ms(query.get("dialed", "")),
@@ -217,6 +217,15 @@ def end_reported(
         )
     )
     return True
+
+
+def _when(raw: str) -> datetime:
+    """When the call ended, from the report's ``ended`` (seconds since the epoch; the spool's
+    reports may be read a while after); now if it has none or it is not a time."""
+    try:
+        return datetime.fromtimestamp(float(raw), UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.now(UTC)
 
 
 def _ms(raw: str) -> int:

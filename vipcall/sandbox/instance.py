@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 INSTANCES_DIR = "/srv/vipcall"
 # spool/recording: ARI recordings fail with "No such file or directory" without it.
-WRITABLE_DIRS = ("run", "spool", "spool/recording", "log", "db", "cache")
+# spool/vipcall-ended: the dialplan's end-of-call reports (vipcall.service.reports.ReportSpool).
+END_SPOOL = "spool/vipcall-ended"
+WRITABLE_DIRS = ("run", "spool", "spool/recording", END_SPOOL, "log", "db", "cache")
 
 
 class InstanceError(RuntimeError):
@@ -126,6 +128,17 @@ class Instance:
     @property
     def ari_url(self) -> str:
         return f"http://127.0.0.1:{self.ari_port}/ari"
+
+    def app_env(self) -> dict[str, str]:
+        """What the app driving this instance is told of it (``VIPCALL_*``): its ARI and the
+        folder its dialplan appends end-of-call reports to, as the app (the host) and as
+        Asterisk (inside the chroot) see it."""
+        return {
+            "VIPCALL_ARI_URL": self.ari_url,
+            "VIPCALL_ARI_PASSWORD": self.ari_password,
+            "VIPCALL_END_SPOOL": str(self.host_dir / END_SPOOL),
+            "VIPCALL_END_SPOOL_ASTERISK": str(self.inner_dir / END_SPOOL),
+        }
 
     def _module_dir(self) -> str:
         for candidate in sorted(self.root.glob("usr/lib/*/asterisk/modules")):

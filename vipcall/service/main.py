@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -29,7 +30,7 @@ from vipcall.service.http import http_app
 from vipcall.service.logs import configure_logging
 from vipcall.service.probe import serve_probe
 from vipcall.service.provisioning import Provisioner, follow_changes
-from vipcall.service.reports import serve_reports
+from vipcall.service.reports import SPOOL_FILE, ReportSpool, serve_reports
 from vipcall.service.stasis import StasisApp
 from vipcall.store.calls import DbCallStore
 from vipcall.store.mailbox import expire_periodically
@@ -98,6 +99,12 @@ async def serve(settings: Settings) -> None:
     reports = await serve_reports(call_ended, settings.http_host, 0)
     report_port = reports.sockets[0].getsockname()[1]
     app.end_url = f"http://{urlsplit(settings.media_url).hostname}:{report_port}"
+    # With a spool folder Asterisk appends them to a file instead: no connection per call.
+    spool = ReportSpool(Path(settings.end_spool), call_ended) if settings.end_spool else None
+    if spool is not None:
+        spool.start()
+        asterisk_folder = settings.end_spool_asterisk or settings.end_spool
+        app.end_file = str(PurePosixPath(asterisk_folder) / SPOOL_FILE)
     # Message waiting: whoever changed a mailbox (web, CLI, expiry, a call), by LISTEN/NOTIFY;
     # every mailbox again after each ARI connect (vipcall.voicemail.mwi).
     app.mailbox_states = lambda: mailbox_states(pool)
@@ -144,6 +151,7 @@ async def serve(settings: Settings) -> None:
     listener = asyncio.create_task(cache.run()) if cache is not None else None
     direct_writer = asyncio.create_task(direct.run()) if direct is not None else None
     mailbox_listener = asyncio.create_task(mailboxes.run())
+    spool_reader = asyncio.create_task(spool.run()) if spool is not None else None
 
     async def push_changes() -> None:
         if stream.connected.is_set():  # else the next connect pushes everything anyway
@@ -168,6 +176,8 @@ async def serve(settings: Settings) -> None:
             direct_writer.cancel()
         mailbox_listener.cancel()
         provision_follower.cancel()
+        if spool_reader is not None:
+            spool_reader.cancel()  # taken files not read yet are read at the next start
         await records.close()
         await notices.stop()
         with contextlib.suppress(Exception):

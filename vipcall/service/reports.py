@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import cast
 from urllib.parse import parse_qsl
 
@@ -92,3 +95,108 @@ async def serve_reports(call_ended: CallEnded, host: str, port: int = 0) -> asyn
     """Listen on ``host:port`` (0: a free port; ``server.sockets[0].getsockname()``)."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: _ReportProtocol(call_ended), host, port)
+
+
+# -- the spool: reports appended to a file by Asterisk, taken by the app in batches ---------
+
+#: The file in the spool folder the dialplan appends one report to per call (a line: the
+#: same query string as the HTTP report's).
+SPOOL_FILE = "ended"
+#: A taken file is ``ended.<ns>.taken``: renamed away from the writers, read, then removed.
+TAKEN_SUFFIX = ".taken"
+#: Ticks a taken file is read again before it is removed: a writer that opened the file just
+#: before it was taken (FILE() opens, appends, closes) still lands its line.
+READS_PER_FILE = 2
+
+
+def reports_in(data: bytes) -> tuple[list[dict[str, str]], bytes]:
+    """The reports in a spool file's bytes (one query string per line) and the rest after
+    the last newline (a line still being written, or cut short)."""
+    body, _, rest = data.rpartition(b"\n")
+    reports = [
+        dict(parse_qsl(line.decode("latin-1"), keep_blank_values=True))
+        for line in body.split(b"\n")
+        if line.strip()
+    ]
+    return reports, rest
+
+
+class ReportSpool:
+    """Takes the dialplan's end-of-call reports from a folder Asterisk appends them to
+    (``VIP_END_FILE``: ``Set(FILE(<folder>/ended,,,al,u)=...)``, docs/design.md "Call
+    history"): no connection per call for Asterisk, one rename and a read per tick for the
+    app. Every :attr:`interval` the file is renamed to ``ended.<ns>.taken`` (Asterisk's
+    next report starts a new one) and each taken file is read at the next
+    :data:`READS_PER_FILE` ticks, then removed. Files left by an app that stopped or was
+    killed are taken at start, so reports written while the app was away are not lost."""
+
+    def __init__(self, folder: Path, call_ended: CallEnded, interval: float = 0.5) -> None:
+        self.folder = folder
+        self.call_ended = call_ended
+        self.interval = interval
+        #: taken file -> (bytes read so far, reads done)
+        self._taken: dict[Path, tuple[int, int]] = {}
+        self.taken_reports = 0
+
+    def start(self) -> None:
+        """Create the folder (Asterisk writes into it) and pick up an earlier app's files."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for path in sorted(self.folder.glob(f"{SPOOL_FILE}.*{TAKEN_SUFFIX}")):
+            self._taken.setdefault(path, (0, 0))
+
+    def tick(self) -> int:
+        """Read what the taken files hold now, then take the current file; how many reports
+        were handed on."""
+        handed = 0
+        for path, (offset, reads) in list(self._taken.items()):
+            handed += self._read(path, offset, reads + 1)
+        target = self.folder / f"{SPOOL_FILE}.{time.time_ns()}{TAKEN_SUFFIX}"
+        try:
+            os.rename(self.folder / SPOOL_FILE, target)
+        except FileNotFoundError:
+            pass  # no call ended since the last tick
+        else:
+            self._taken[target] = (0, 0)
+        return handed
+
+    def _read(self, path: Path, offset: int, reads: int) -> int:
+        try:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except FileNotFoundError:
+            self._taken.pop(path, None)
+            return 0
+        reports, rest = reports_in(data)
+        last = reads >= READS_PER_FILE
+        if last:
+            if rest.strip():
+                log.warning("end-of-call report cut short in %s: %r", path.name, rest[:200])
+            path.unlink(missing_ok=True)
+            del self._taken[path]
+        else:
+            self._taken[path] = (offset + len(data) - len(rest), reads)
+        handed = 0
+        for report in reports:
+            try:
+                taken = self.call_ended(report)
+            except Exception:  # noqa: BLE001 - a bad report must not stop the others
+                log.exception("end-of-call report failed")
+                continue
+            if taken:
+                handed += 1
+            else:
+                log.warning("end-of-call report without a channel id: %r", report)
+        self.taken_reports += handed
+        log.debug("%d end-of-call reports from %s (read %d)", handed, path.name, reads)
+        return handed
+
+    async def run(self) -> None:
+        """Take reports every :attr:`interval` until cancelled."""
+        self.start()
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                self.tick()
+            except OSError as exc:  # the folder gone or unreadable: said, tried again
+                log.warning("end-of-call spool %s: %s", self.folder, exc)

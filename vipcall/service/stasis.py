@@ -84,6 +84,9 @@ class StasisApp:
         #: Base URL of the end-of-call report listener (:mod:`vipcall.service.reports`);
         #: empty: the dialplan reports to ``VIP_APP_URL``.
         self.end_url = ""
+        #: The file the dialplan appends its end-of-call reports to, as Asterisk sees it
+        #: (:class:`~vipcall.service.reports.ReportSpool`); empty: reports come by HTTP.
+        self.end_file = ""
         #: (user id, new, old) of every mailbox with messages and a softphone
         #: (:func:`vipcall.store.mailbox_notify.mailbox_states`): republished after every
         #: connect (:meth:`republish_mwi`); ``None``: not republished.
@@ -212,6 +215,8 @@ class StasisApp:
             await self.ari.set_global_var("VIP_APP_URL", self.ctx.media_url)
             if self.end_url:  # the end-of-call reports' own listener (service.reports)
                 await self.ari.set_global_var("VIP_END_URL", self.end_url)
+            # their spool file; set empty too, so an earlier app's is not written to unread
+            await self.ari.set_global_var("VIP_END_FILE", self.end_file)
         except Exception as exc:  # noqa: BLE001 - transfers are refused until the next connect
             log.warning("setting VIP_APP_URL failed (%s)", type(exc).__name__)
         try:
