@@ -95,6 +95,17 @@ class AppProcess:
         found = re.search(r"^vipcall_direct_calls_total (\S+)$", self.metrics(), re.M)
         return float(found.group(1)) if found else 0.0
 
+    def reports_pending(self) -> bool:
+        """Whether end-of-call reports wait in the spool folder (the app takes them within
+        about a second: vipcall.service.reports.ReportSpool)."""
+        folder = self.env().get("VIPCALL_END_SPOOL", "")
+        return bool(folder) and any(Path(folder).iterdir())
+
+    async def reports_taken(self, timeout: float = 5.0) -> None:
+        """Until every end-of-call report written so far is taken (counters such as
+        :meth:`direct_calls` include them)."""
+        await eventually(lambda: not self.reports_pending(), timeout=timeout, interval=0.1)
+
     def handled(self) -> float:
         """Calls this app has routed: every outcome of its own, and the direct routes'."""
         return sum(self.outcomes().values()) + self.direct_calls()

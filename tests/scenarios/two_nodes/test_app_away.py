@@ -42,6 +42,7 @@ async def test_a_node_whose_app_is_gone_gets_no_new_calls(
     assert out_after <= LAYOUT.ping_interval + LAYOUT.fr_timer_ms / 1000 + 1.0
     assert cluster.node_states()[1] == "AP", "node B stays in"
 
+    await cluster.reports_taken()
     before = cluster.apps[1].handled()
     # one handset for every call: a stray retransmission at its port ends no call of ours
     handset = await parties.handset(calls=None, timeout=60).start()
