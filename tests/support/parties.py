@@ -98,11 +98,12 @@ class SippParties:
         )
 
     def softphone(
-        self, contact_port: int, scenario: str = "uas_answer.xml", ring_ms: int = 300
+        self, contact_port: int, scenario: str = "uas_answer.xml", ring_ms: int = 300, **kw: object
     ) -> Sipp:
         return self._sipp(
-            scenario=scenario, ip=self.softphones, port=contact_port, keys={"ring": str(ring_ms)}
-        )
+            scenario=scenario, ip=self.softphones, port=contact_port, keys={"ring": str(ring_ms)},
+            **kw,
+        )  # fmt: skip
 
     def handset(self, scenario: str = "uas_answer.xml", ring_ms: int = 300, **kw: object) -> Sipp:
         """Every handset, as the mobile core delivers calls to it (its address, port 5060)."""
@@ -110,9 +111,13 @@ class SippParties:
             scenario=scenario, ip=self.mobile_core, port=5060, keys={"ring": str(ring_ms)}, **kw
         )
 
-    def pstn_far_end(self, scenario: str = "uas_answer.xml", ring_ms: int = 300) -> Sipp:
+    def pstn_far_end(
+        self, scenario: str = "uas_answer.xml", ring_ms: int = 300, **kw: object
+    ) -> Sipp:
         """Whoever answers calls sent out through the PSTN trunk (its address, port 5060)."""
-        return self._sipp(scenario=scenario, ip=self.pstn, port=5060, keys={"ring": str(ring_ms)})
+        return self._sipp(
+            scenario=scenario, ip=self.pstn, port=5060, keys={"ring": str(ring_ms)}, **kw
+        )
 
     def kill_all(self) -> None:
         for sipp in self.started:
