@@ -136,12 +136,6 @@ def test_behind_the_proxy_a_softphone_endpoint_carries_no_password() -> None:
     assert endpoint_fields(A)["endpoint"]["auth"] == A.endpoint, "one node alone: its own login"
 
 
-def test_behind_the_proxy_a_softphone_re_registers_within_two_minutes() -> None:
-    """A node that was down when the softphone registered (the proxy registers it with the
-    nodes that are up) holds it again at most this long after it is back."""
-    assert endpoint_fields(A, auth_by_proxy=True)["aor"]["maximum_expiration"] == "120"
-    assert "maximum_expiration" not in endpoint_fields(A)["aor"], "one node: the default"
-
 
 async def test_without_the_proxy_acl_no_softphone_is_pushed_without_a_password() -> None:
     """Behind the proxy the endpoints carry no password; on a node whose ACL does not limit

@@ -41,12 +41,6 @@ RING_FAMILY = "vipcall-ring"
 CHANNEL = "vipcall_provision"
 #: Seconds changes are gathered before a push (a CSV import is many statements).
 GATHER_S = 0.2
-#: Behind the proxy, the longest registration a node grants a softphone (seconds): the proxy
-#: registers each softphone with every node that is up, so a node that was down (or
-#: restarted: its registrations are gone) holds the softphone again at its next
-#: re-register, at most this long after it is back. The node's 200 OK, which the proxy
-#: passes on, tells the softphone so.
-PROXY_REGISTRATION_S = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +72,6 @@ def endpoint_fields(
             "max_contacts": "1",
             "remove_existing": "yes",
             "qualify_frequency": "0",
-            **({"maximum_expiration": str(PROXY_REGISTRATION_S)} if auth_by_proxy else {}),
             # Message waiting indicator (vipcall.voicemail.mwi) for softphones that
             # SUBSCRIBE to message-summary; none is sent unasked.
             **({"mailboxes": box} if (box := softphone_mailbox(ep)) else {}),

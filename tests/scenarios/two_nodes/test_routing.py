@@ -8,17 +8,12 @@ tests/scenarios/two_nodes/test_routing.py``.
 
 from __future__ import annotations
 
-import json
-import re
-import time
 from collections.abc import Awaitable, Callable
 
 from harness.app import eventually
 from harness.party import SipMessage, SippResult, uri_user
 from tests.scenarios.two_nodes.conftest import LAYOUT, PROXY, Cluster, Parties
 from tests.support.people import fresh_external, state_of
-from vipcall.sandbox.instance import Instance
-from vipcall.service.provisioning import PROXY_REGISTRATION_S
 
 MAX_TRIES = 6
 #: The parties at the shared ports (handset, PSTN far end) take any number of calls until
@@ -162,18 +157,6 @@ def answered(result: SippResult) -> None:
     assert result.ok, result.log
 
 
-def registration_left(node: Instance, endpoint: str) -> float:
-    """Seconds the node keeps ``endpoint``'s registration (its AstDB contact's expiry)."""
-    shown = node.cli("database show registrar")
-    found = re.search(
-        r'^/registrar/contact/' + re.escape(endpoint) + r';@\S+\s*:\s*(\{.*\})\s*$',
-        shown,
-        re.M,
-    )
-    assert found, f"no registration of {endpoint} in the node's AstDB: {shown}"
-    return float(json.loads(found.group(1))["expiration_time"]) - time.time()
-
-
 def holders(cluster: Cluster, endpoint: str) -> list[int]:
     """The nodes that hold a registered contact of ``endpoint``."""
     return [
@@ -202,9 +185,6 @@ async def test_softphone_logs_in_at_the_proxy_and_rings_through_either_node(
         # the node reaches it through the proxy's softphone side; the alias says where it is
         contacts = node.cli("pjsip show contacts")
         assert f"{liisa.softphone}@{LAYOUT.softphone_side_ip}:5060;alias=" in contacts, contacts
-        # asked for 600 s, granted 120: a node that missed a registration (down, restarted)
-        # holds the softphone again within two minutes of being back
-        assert registration_left(node, liisa.softphone) <= PROXY_REGISTRATION_S
 
     far_end = await parties.pstn_far_end().start()
     target = fresh_external()
