@@ -240,7 +240,7 @@ async def test_a_direct_routes_report_names_the_calling_user_as_the_app_would(
     assert isinstance(notes[0], RecordEnd) and notes[0].caller_user_id is None
 
 
-def test_a_report_read_later_keeps_the_time_the_call_ended() -> None:
+async def test_a_report_read_later_keeps_the_time_the_call_ended() -> None:
     """The spool's reports may be read a while after the call (the app away): the end and
     the answer are counted back from the report's own ``ended``, not from when it was read."""
     notes: list[Note] = []
