@@ -136,7 +136,6 @@ class ReportSpool:
         self.interval = interval
         #: taken file -> (bytes read so far, reads done)
         self._taken: dict[Path, tuple[int, int]] = {}
-        self.taken_reports = 0
 
     def start(self) -> None:
         """Create the folder (Asterisk writes into it) and pick up an earlier app's files."""
@@ -187,13 +186,11 @@ class ReportSpool:
                 handed += 1
             else:
                 log.warning("end-of-call report without a channel id: %r", report)
-        self.taken_reports += handed
         log.debug("%d end-of-call reports from %s (read %d)", handed, path.name, reads)
         return handed
 
     async def run(self) -> None:
-        """Take reports every :attr:`interval` until cancelled."""
-        self.start()
+        """Take reports every :attr:`interval` until cancelled (after :meth:`start`)."""
         while True:
             await asyncio.sleep(self.interval)
             try:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from harness import sandbox
-from harness.app import AppProcess
+from harness.app import AppProcess, eventually
 from harness.db import drop_database, fresh_database
 from tests.support.parties import SippParties
 from tests.support.sync import run_sync
@@ -73,6 +73,26 @@ class Cluster:
         for app in self.apps:
             if app.running:
                 await app.reports_taken()
+
+    def holders(self, endpoint: str) -> list[int]:
+        """The nodes that hold a registered contact of ``endpoint``."""
+        return [
+            i
+            for i, n in enumerate(self.nodes)
+            if f"{endpoint}/sip:" in n.cli("pjsip show contacts")
+        ]
+
+    async def register_on_both(
+        self, parties: Parties, endpoint: str, password: str, contact_port: int
+    ) -> None:
+        """Register the softphone through the proxy until both nodes hold it (once both
+        apps have pushed its endpoint)."""
+
+        async def on_both() -> bool:
+            await parties.softphone_registers(endpoint, password, contact_port)
+            return self.holders(endpoint) == [0, 1]
+
+        await eventually(on_both, timeout=15, interval=0.5)
 
     def node_states(self) -> list[str]:
         """Each node's dispatcher flags in Kamailio (``AP`` up, ``IP``/``TP`` out)."""

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.app import eventually
 from harness.party import SCENARIOS, SipMessage
 from tests.scenarios.two_nodes.conftest import (
     LAYOUT,
@@ -185,13 +184,6 @@ async def test_an_answerer_following_the_record_route_hangs_up_through_the_proxy
     assert refusals(cluster)[before:] == []
 
 
-def holders(cluster: Cluster, endpoint: str) -> list[int]:
-    """The nodes that hold a registered contact of ``endpoint``."""
-    return [
-        i for i, n in enumerate(cluster.nodes) if f"{endpoint}/sip:" in n.cli("pjsip show contacts")
-    ]
-
-
 async def test_a_softphone_behind_nat_gets_the_nodes_requests_by_its_alias(
     cluster: Cluster, people, parties: Parties, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -203,11 +195,7 @@ async def test_a_softphone_behind_nat_gets_the_nodes_requests_by_its_alias(
     assert liisa.softphone and liisa.softphone_password
     contact_port = 5061
 
-    async def on_both() -> bool:
-        await parties.softphone_registers(liisa.softphone, liisa.softphone_password, contact_port)
-        return holders(cluster, liisa.softphone) == [0, 1]
-
-    await eventually(on_both, timeout=15, interval=0.5)
+    await cluster.register_on_both(parties, liisa.softphone, liisa.softphone_password, contact_port)
     behind_nat = tmp_path / "uas_answer_routed_behind_nat.xml"
     behind_nat.write_text(
         (SCENARIOS / "uas_answer_routed.xml")

@@ -159,13 +159,6 @@ def answered(result: SippResult) -> None:
     assert result.ok, result.log
 
 
-def holders(cluster: Cluster, endpoint: str) -> list[int]:
-    """The nodes that hold a registered contact of ``endpoint``."""
-    return [
-        i for i, n in enumerate(cluster.nodes) if f"{endpoint}/sip:" in n.cli("pjsip show contacts")
-    ]
-
-
 async def test_softphone_logs_in_at_the_proxy_and_rings_through_either_node(
     cluster: Cluster, people, parties: Parties
 ) -> None:  # type: ignore[no-untyped-def]
@@ -177,12 +170,7 @@ async def test_softphone_logs_in_at_the_proxy_and_rings_through_either_node(
     assert liisa.softphone and liisa.softphone_password
     contact_port = 5061
 
-    async def on_both() -> bool:
-        await parties.softphone_registers(liisa.softphone, liisa.softphone_password, contact_port)
-        return holders(cluster, liisa.softphone) == [0, 1]
-
-    # once both apps pushed the endpoint
-    await eventually(on_both, timeout=15, interval=0.5)
+    await cluster.register_on_both(parties, liisa.softphone, liisa.softphone_password, contact_port)
     for node in cluster.nodes:
         # the node reaches it through the proxy's softphone side; the alias says where it is
         contacts = node.cli("pjsip show contacts")
@@ -236,7 +224,7 @@ async def test_only_the_softphones_own_password_gets_in_and_never_past_the_proxy
     kalle = await people.user(org, softphone=True)
     assert liisa.softphone and liisa.softphone_password and kalle.softphone
     assert not await parties.softphone_registers(liisa.softphone, "wrong-password", 5062)
-    assert holders(cluster, liisa.softphone) == []
+    assert cluster.holders(liisa.softphone) == []
 
     # Liisa's own login, Kalle's name: refused
     impostor = parties._sipp(
@@ -245,7 +233,7 @@ async def test_only_the_softphones_own_password_gets_in_and_never_past_the_proxy
         keys={"from": kalle.softphone, "contact_port": "5063"},
     )  # fmt: skip
     assert not (await impostor.run()).ok
-    assert holders(cluster, kalle.softphone) == []
+    assert cluster.holders(kalle.softphone) == []
 
     # straight to a node, around the proxy
     for node in LAYOUT.nodes:
@@ -256,4 +244,4 @@ async def test_only_the_softphones_own_password_gets_in_and_never_past_the_proxy
             keys={"from": liisa.softphone, "contact_port": "5064"},
         )  # fmt: skip
         assert not (await around.run()).ok
-    assert holders(cluster, liisa.softphone) == []
+    assert cluster.holders(liisa.softphone) == []
